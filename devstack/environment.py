@@ -46,7 +46,7 @@ def service_environment(database: str = DATABASE) -> dict[str, str]:
         "QLVB_S3_SECRET_KEY": v["QLVB_MINIO_ROOT_PASSWORD"],
         "QLVB_S3_SECURE": "false",
         "QLVB_OIDC_ISSUER": f"{keycloak}/realms/{REALM}",
-        "QLVB_OTEL_EXPORTER": "none",
+        "QLVB_TELEMETRY_EXPORTER": "none",
     }
     for service in SERVICES:
         prefix = f"QLVB_{service.upper()}_"

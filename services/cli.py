@@ -1,0 +1,109 @@
+"""`qlvb`: the one command line of the platform (serve, migrate, seed, relay, worker).
+
+It lives beside the services, not in the shared kernel, because it names each service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import signal
+import sys
+from pathlib import Path
+
+SERVICES = ("identity", "storage", "docs", "interchange")
+
+
+def _settings(service: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"services.{service}.settings").load()
+
+
+def serve(service: str) -> None:
+    import uvicorn
+
+    settings = _settings(service)
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def migrate(service: str) -> None:
+    from services.common.migrations import upgrade
+
+    targets = SERVICES if service == "all" else (service,)
+    for name in targets:
+        settings = _settings(name)
+        upgrade(name, settings.migration_database_url)
+        print(f"migrated {name}")
+
+
+def seed_demo(path: Path) -> None:
+    from services.common.db import Database
+    from services.identity.agencies.seed import seed_province
+
+    async def run() -> int:
+        db = Database.from_url(_settings("identity").database_url, pool_size=1)
+        try:
+            return await seed_province(db, path)
+        finally:
+            await db.dispose()
+
+    print(f"seeded {asyncio.run(run())} agencies from {path}")
+
+
+def relay(service: str) -> None:
+    from redis.asyncio import Redis
+
+    from services.common.db import Database
+    from services.common.outbox import OutboxRelay
+
+    settings = _settings(service)
+    tables = importlib.import_module(f"services.{service}.tables")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        db = Database.from_url(settings.relay_database_url, pool_size=2)
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            await OutboxRelay(db, redis, tables.outbox).run(stop)
+        finally:
+            await redis.aclose()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qlvb", description="QLVB platform command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run one service's HTTP API")
+    p.add_argument("service", choices=SERVICES)
+    p = sub.add_parser("migrate", help="upgrade a service's schema to the newest migration")
+    p.add_argument("service", choices=(*SERVICES, "all"))
+    p = sub.add_parser("seed-demo", help="load a province's agencies from a JSON file")
+    p.add_argument("file", type=Path)
+    p = sub.add_parser("relay", help="relay a service's outbox to Redis Streams")
+    p.add_argument("service", choices=SERVICES)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.service)
+    elif args.command == "migrate":
+        migrate(args.service)
+    elif args.command == "seed-demo":
+        seed_demo(args.file)
+    elif args.command == "relay":
+        relay(args.service)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

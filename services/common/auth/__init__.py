@@ -1,0 +1,1 @@
+"""Authentication and authorisation: local token verification, the principal, guards."""

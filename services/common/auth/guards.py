@@ -1,0 +1,61 @@
+"""Guards: small named functions over the principal, attached to route handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from services.common.auth.principal import Principal, Role
+from services.common.problems import Forbidden
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise Forbidden("Không xác định được người dùng.", "No authenticated principal.")
+    return user
+
+
+def requires_agency(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The caller acts in one agency (chosen with X-Agency-Id when they have several)."""
+    if principal_of(connection).active_agency_id is None:
+        raise Forbidden(
+            "Hãy chọn cơ quan đang làm việc (X-Agency-Id).",
+            "Choose the agency you act in (X-Agency-Id).",
+        )
+
+
+def requires_role(*roles: Role) -> Guard:
+    names = ", ".join(sorted(r.value for r in roles))
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_agency(connection, handler)
+        if not principal_of(connection).has_role(*roles):
+            raise Forbidden(
+                f"Chức năng này dành cho vai trò: {names}.",
+                f"This action requires one of the roles: {names}.",
+            )
+
+    guard.__name__ = f"requires_role_{'_'.join(sorted(r.value for r in roles))}"
+    return guard
+
+
+def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not principal_of(connection).is_operator:
+        raise Forbidden("Chức năng dành cho người vận hành nền tảng.", "Platform operators only.")
+
+
+def requires_service(*client_ids: str) -> Guard:
+    allowed = frozenset(client_ids)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if not principal.is_service or principal.client_id not in allowed:
+            raise Forbidden("Chỉ dành cho dịch vụ nội bộ.", "Internal services only.")
+
+    return guard

@@ -1,0 +1,13 @@
+"""Settings of the docs service (environment variables `QLVB_DOCS_*` over `QLVB_*`)."""
+
+from __future__ import annotations
+
+from services.common.settings import ServiceSettings, load_settings
+
+
+class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
+    pass
+
+
+def load() -> DocsSettings:
+    return load_settings(DocsSettings, "docs")

@@ -1,0 +1,14 @@
+"""The identity service: `create_app` lists everything it serves."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from services.common.app_factory import build_app
+from services.common.whoami import whoami
+from services.identity.agencies.controller import AgencyController
+from services.identity.settings import IdentitySettings, load
+
+
+def create_app(settings: IdentitySettings | None = None) -> Litestar:
+    return build_app(settings or load(), [whoami, AgencyController])

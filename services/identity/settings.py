@@ -1,0 +1,13 @@
+"""Settings of the identity service (environment variables `QLVB_IDENTITY_*` over `QLVB_*`)."""
+
+from __future__ import annotations
+
+from services.common.settings import ServiceSettings, load_settings
+
+
+class IdentitySettings(ServiceSettings, frozen=True, kw_only=True):
+    pass
+
+
+def load() -> IdentitySettings:
+    return load_settings(IdentitySettings, "identity")
