@@ -24,7 +24,9 @@ async def ensure_role(conn: asyncpg.Connection, name: str, password: str, extra:
 
 async def ensure_database(conn: asyncpg.Connection, name: str, owner: str = "postgres") -> None:
     if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-        await conn.execute(f'CREATE DATABASE "{name}" OWNER {owner} ENCODING \'UTF8\' TEMPLATE template0')
+        await conn.execute(
+            f"CREATE DATABASE \"{name}\" OWNER {owner} ENCODING 'UTF8' TEMPLATE template0"
+        )
 
 
 async def bootstrap_service_schemas(server: str, database: str) -> None:
@@ -50,8 +52,9 @@ async def bootstrap_service_schemas(server: str, database: str) -> None:
                 f"GRANT EXECUTE ON FUNCTIONS TO {app}, {relay}"
             )
             for role in (owner, app, relay):
-                await conn.execute(f"ALTER ROLE {role} IN DATABASE {database} "
-                                   f"SET search_path = {service}, public")
+                await conn.execute(
+                    f"ALTER ROLE {role} IN DATABASE {database} SET search_path = {service}, public"
+                )
     finally:
         await conn.close()
 
@@ -64,10 +67,18 @@ async def main() -> None:
     try:
         for service in SERVICES:
             await ensure_role(conn, f"qlvb_{service}_owner", password, "NOSUPERUSER NOBYPASSRLS")
-            await ensure_role(conn, f"qlvb_{service}_app", password,
-                              "NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS")
-            await ensure_role(conn, f"qlvb_{service}_relay", password,
-                              "NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS")
+            await ensure_role(
+                conn,
+                f"qlvb_{service}_app",
+                password,
+                "NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+            )
+            await ensure_role(
+                conn,
+                f"qlvb_{service}_relay",
+                password,
+                "NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
+            )
         await ensure_role(conn, "keycloak", v["QLVB_KEYCLOAK_DB_PASSWORD"], "NOSUPERUSER")
         await ensure_database(conn, "keycloak", owner="keycloak")
         for database in (DATABASE, TEST_DATABASE):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 from keycloak import KeycloakAdmin
@@ -48,8 +47,15 @@ def import_realm() -> None:
 def membership_claims(demo: dict[str, Any], user: dict[str, Any]) -> list[str]:
     ids = {a["code"]: a["id"] for a in demo["agencies"]}
     return [
-        json.dumps({"agency_id": ids[m["agency_code"]], "agency_code": m["agency_code"],
-                    "roles": m["roles"]}, ensure_ascii=False, separators=(",", ":"))
+        json.dumps(
+            {
+                "agency_id": ids[m["agency_code"]],
+                "agency_code": m["agency_code"],
+                "roles": m["roles"],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         for m in user["memberships"]
     ]
 
@@ -71,7 +77,8 @@ def ensure_demo_users() -> None:
         user_id = kc.get_user_id(user["username"])
         if user_id is None:
             user_id = kc.create_user(
-                body | {"credentials": [{"type": "password", "value": password, "temporary": False}]}
+                body
+                | {"credentials": [{"type": "password", "value": password, "temporary": False}]}
             )
         else:
             kc.update_user(user_id, body)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import json
 import signal
 import sys
 from pathlib import Path
@@ -47,10 +48,12 @@ def seed_demo(path: Path) -> None:
     from services.common.db import Database
     from services.identity.agencies.seed import seed_province
 
+    data = json.loads(path.read_text(encoding="utf-8"))
+
     async def run() -> int:
         db = Database.from_url(_settings("identity").database_url, pool_size=1)
         try:
-            return await seed_province(db, path)
+            return await seed_province(db, data)
         finally:
             await db.dispose()
 

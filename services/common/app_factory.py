@@ -3,14 +3,13 @@ OpenAPI. A service's `create_app` lists its own routes and hands them to `build_
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-import uuid
 from typing import Any
 
 import httpx
 from litestar import Litestar, Request
-from litestar.config.app import ExperimentalFeatures
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
@@ -64,7 +63,10 @@ def build_app(
     res = resources or Resources(settings)
     if telemetry_on:
         instrument_engine(res.db.engine)
-    checks: dict[str, Check] = {"postgresql": database_check(res.db), "redis": redis_check(res.redis)}
+    checks: dict[str, Check] = {
+        "postgresql": database_check(res.db),
+        "redis": redis_check(res.redis),
+    }
     checks |= extra_checks or {}
 
     @asynccontextmanager
@@ -109,7 +111,6 @@ def build_app(
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
-        experimental_features=[ExperimentalFeatures.DTO_CODEGEN],
         logging_config=None,
         debug=False,
     )

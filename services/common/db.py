@@ -102,5 +102,5 @@ class Database:
 async def _rollback(conn: AsyncConnection, driver: Any) -> None:
     try:
         await driver.execute("ROLLBACK")
-    except Exception:  # noqa: BLE001 - a broken connection must not go back to the pool
+    except Exception:
         await conn.invalidate()

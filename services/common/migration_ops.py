@@ -28,13 +28,18 @@ def create_event_tables(schema: str) -> None:
         sa.Column("topic", sa.String(100), nullable=False),
         sa.Column("payload", JSONB, nullable=False),
         sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         schema=schema,
     )
     # The relay scans only what is still to send.
     op.create_index(
-        "ix_outbox_unpublished", "outbox", ["occurred_at", "id"], schema=schema,
+        "ix_outbox_unpublished",
+        "outbox",
+        ["occurred_at", "id"],
+        schema=schema,
         postgresql_where=sa.text("published_at IS NULL"),
     )
     op.create_index("ix_outbox_tenant_id", "outbox", ["tenant_id"], schema=schema)
@@ -46,7 +51,9 @@ def create_event_tables(schema: str) -> None:
         sa.Column("consumer", sa.String(100), primary_key=True),
         sa.Column("event_id", sa.Uuid, primary_key=True),
         sa.Column("tenant_id", sa.Uuid, nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         schema=schema,
     )
     enable_tenant_rls(schema, "processed_event")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
@@ -20,7 +20,10 @@ SERVICES_DIR = Path(__file__).resolve().parent.parent
 def alembic_config(service: str, database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
-    config.set_main_option("version_locations", str(SERVICES_DIR / service / "migrations" / "versions"))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations", str(SERVICES_DIR / service / "migrations" / "versions")
+    )
     config.attributes["database_url"] = database_url
     config.attributes["schema"] = service
     return config
@@ -34,8 +37,10 @@ def downgrade(service: str, database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(service, database_url), revision)
 
 
-def run_env(context: EnvironmentContext, metadata: MetaData) -> None:
-    """The body of every service's migrations/env.py."""
+def run_env(context: Any, metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py.
+
+    `context` is `alembic.context`, a module that proxies the running EnvironmentContext."""
     config = context.config
     schema = str(config.attributes["schema"])
     url = str(config.attributes["database_url"])

@@ -10,6 +10,7 @@ effect), and acknowledges the stream entry only after that transaction committed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import socket
@@ -100,11 +101,12 @@ async def publish(
     return event_id
 
 
-def _encode(event: Event) -> dict[str | bytes, bytes]:
+def encode_event(event: Event) -> dict[Any, Any]:
+    # redis-py's field type is invariant over a wide union; a plain dict of str -> bytes is fine.
     return {"event": msgspec.json.encode(event)}
 
 
-def _decode(fields: dict[bytes, bytes]) -> Event:
+def decode_event(fields: dict[bytes, bytes]) -> Event:
     return msgspec.json.decode(fields[b"event"], type=Event)
 
 
@@ -123,7 +125,9 @@ class OutboxRelay:
         async with self._db.transaction(None) as conn:
             rows = (
                 await conn.execute(
-                    select(o.c.id, o.c.tenant_id, o.c.topic, o.c.payload, o.c.headers, o.c.occurred_at)
+                    select(
+                        o.c.id, o.c.tenant_id, o.c.topic, o.c.payload, o.c.headers, o.c.occurred_at
+                    )
                     .where(o.c.published_at.is_(None))
                     .order_by(o.c.occurred_at, o.c.id)
                     .limit(self._batch_size)
@@ -144,13 +148,15 @@ class OutboxRelay:
                     )
                     pipe.xadd(
                         stream_name(row.topic),
-                        _encode(event),
+                        encode_event(event),
                         maxlen=STREAM_MAX_LENGTH,
                         approximate=True,
                     )
                 await pipe.execute()
             await conn.execute(
-                update(o).where(o.c.id.in_([row.id for row in rows])).values(published_at=func.now())
+                update(o)
+                .where(o.c.id.in_([row.id for row in rows]))
+                .values(published_at=func.now())
             )
             return len(rows)
 
@@ -158,15 +164,13 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 moved = await self.relay_once()
-            except Exception:  # noqa: BLE001 - the relay must survive a database or Redis outage
+            except Exception:
                 logger.exception("outbox_relay_failed")
                 moved = 0
                 await asyncio.sleep(1.0)
             if moved == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
-                except TimeoutError:
-                    pass
 
 
 Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
@@ -224,11 +228,13 @@ class EventConsumer:
                 otel_context.detach(token)
             return True
 
-    async def _handle_entries(self, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
+    async def _handle_entries(
+        self, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]]
+    ) -> int:
         handled = 0
         for entry_id, fields in entries:
             try:
-                event = _decode(fields)
+                event = decode_event(fields)
             except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
                 logger.error("event_undecodable", extra={"stream": stream, "entry": entry_id})
                 await self._redis.xack(stream, self._group, entry_id)
@@ -243,12 +249,20 @@ class EventConsumer:
         handled = 0
         for stream in self._streams:
             _, claimed, _ = await self._redis.xautoclaim(
-                stream, self._group, self._consumer, min_idle_time=self._claim_idle_ms,
-                start_id="0-0", count=count,
+                stream,
+                self._group,
+                self._consumer,
+                min_idle_time=self._claim_idle_ms,
+                start_id="0-0",
+                count=count,
             )
             handled += await self._handle_entries(stream, claimed)
-        response = await self._redis.xreadgroup(
-            self._group, self._consumer, dict.fromkeys(self._streams, ">"), count=count, block=block_ms
+        response: Any = await self._redis.xreadgroup(
+            self._group,
+            self._consumer,
+            dict.fromkeys(self._streams, ">"),
+            count=count,
+            block=block_ms,
         )
         for stream, entries in response or []:
             name = stream.decode() if isinstance(stream, bytes) else stream
@@ -260,6 +274,6 @@ class EventConsumer:
         while not stop.is_set():
             try:
                 await self.consume_once()
-            except Exception:  # noqa: BLE001 - keep consuming after a transient failure
+            except Exception:
                 logger.exception("event_consumer_failed", extra={"group": self._group})
                 await asyncio.sleep(1.0)

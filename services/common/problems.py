@@ -119,7 +119,9 @@ def prefers_english(request: Request[Any, Any, Any]) -> bool:
     return False
 
 
-def _response(request: Request[Any, Any, Any], body: ProblemBody, headers: dict[str, str] | None = None) -> Response[Any]:
+def _response(
+    request: Request[Any, Any, Any], body: ProblemBody, headers: dict[str, str] | None = None
+) -> Response[Any]:
     body.instance = request.url.path
     return Response(
         content=msgspec.json.encode(body),
@@ -134,7 +136,11 @@ def problem_response(request: Request[Any, Any, Any], exc: Problem) -> Response[
     title = exc.title_en if english else exc.title_vi
     detail = (exc.detail_en or exc.detail_vi) if english else (exc.detail_vi or exc.detail_en)
     body = ProblemBody(
-        type=PROBLEM_TYPE_BASE + exc.code, title=title, status=exc.status, code=exc.code, detail=detail
+        type=PROBLEM_TYPE_BASE + exc.code,
+        title=title,
+        status=exc.status,
+        code=exc.code,
+        detail=detail,
     )
     errors = exc.extensions.get("errors")
     if isinstance(errors, list):
@@ -170,7 +176,10 @@ def unexpected_error_response(request: Request[Any, Any, Any], exc: Exception) -
     code, title_vi, title_en = _LITESTAR_PROBLEMS[500]
     english = prefers_english(request)
     body = ProblemBody(
-        type=PROBLEM_TYPE_BASE + code, title=title_en if english else title_vi, status=500, code=code
+        type=PROBLEM_TYPE_BASE + code,
+        title=title_en if english else title_vi,
+        status=500,
+        code=code,
     )
     return _response(request, body)
 

@@ -73,7 +73,9 @@ def _nested_prefixes(settings_type: type[msgspec.Struct]) -> dict[str, type[msgs
     return nested
 
 
-def _collect(prefixes: tuple[str, ...], names: tuple[str, ...], env: Mapping[str, str]) -> dict[str, str]:
+def _collect(
+    prefixes: tuple[str, ...], names: tuple[str, ...], env: Mapping[str, str]
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for prefix in prefixes:  # later prefixes win: the service's own value over the platform's
         for name in names:
@@ -83,9 +85,7 @@ def _collect(prefixes: tuple[str, ...], names: tuple[str, ...], env: Mapping[str
     return found
 
 
-def load_settings(
-    settings_type: type[S], service: str, env: Mapping[str, str] | None = None
-) -> S:
+def load_settings(settings_type: type[S], service: str, env: Mapping[str, str] | None = None) -> S:
     """Build `settings_type` for `service` from `QLVB_*` then `QLVB_<SERVICE>_*` variables."""
     env = os.environ if env is None else env
     prefixes = ("QLVB_", f"QLVB_{service.upper()}_")

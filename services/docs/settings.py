@@ -1,4 +1,4 @@
-"""Settings of the docs service (environment variables `QLVB_DOCS_*` over `QLVB_*`)."""
+"""Settings of the docs service: `QLVB_DOCS_*` variables over `QLVB_*`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings of the identity service (environment variables `QLVB_IDENTITY_*` over `QLVB_*`)."""
+"""Settings of the identity service: `QLVB_IDENTITY_*` variables over `QLVB_*`."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ agency = sa.Table(
     sa.Column("level", sa.String(30), nullable=False),
     sa.Column("parent_id", sa.Uuid, sa.ForeignKey("identity.agency.id"), nullable=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="active"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 # Internal units of an agency; tenant rows under row-level security.

@@ -1,4 +1,4 @@
-"""Settings of the interchange service (environment variables `QLVB_INTERCHANGE_*` over `QLVB_*`)."""
+"""Settings of the interchange service: `QLVB_INTERCHANGE_*` variables over `QLVB_*`."""
 
 from __future__ import annotations
 

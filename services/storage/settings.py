@@ -1,4 +1,4 @@
-"""Settings of the storage service (environment variables `QLVB_STORAGE_*` over `QLVB_*`)."""
+"""Settings of the storage service: `QLVB_STORAGE_*` variables over `QLVB_*`."""
 
 from __future__ import annotations
 

@@ -42,7 +42,9 @@ def with_active_agency(principal: Principal, requested: str | None) -> Principal
 class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     verifier: TokenVerifier
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -6,6 +6,7 @@ import uuid
 
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from sqlalchemy import select
 
 from services.common.auth.guards import requires_agency
@@ -32,10 +33,10 @@ class DepartmentView(msgspec.Struct):
 
 class AgencyController(Controller):
     path = "/api/v1"
-    tags = ["agencies"]
+    tags = ("agencies",)
 
     @get("/agencies", summary="Danh sách cơ quan (agencies)")
-    async def list_agencies(self, db: Database) -> list[AgencyView]:
+    async def list_agencies(self, db: NamedDependency[Database]) -> list[AgencyView]:
         async with db.transaction(None, read_only=True) as conn:
             rows = await conn.execute(select(agency).order_by(agency.c.code102))
             return [
@@ -44,7 +45,9 @@ class AgencyController(Controller):
             ]
 
     @get("/departments", guards=[requires_agency], summary="Phòng, ban của cơ quan đang làm việc")
-    async def list_departments(self, db: Database, tenant_id: uuid.UUID) -> list[DepartmentView]:
+    async def list_departments(
+        self, db: NamedDependency[Database], tenant_id: NamedDependency[uuid.UUID]
+    ) -> list[DepartmentView]:
         async with db.transaction(tenant_id, read_only=True) as conn:
             rows = await conn.execute(select(department).order_by(department.c.short_name))
             return [DepartmentView(r.id, r.name, r.short_name, r.parent_id) for r in rows]

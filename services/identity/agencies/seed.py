@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -43,8 +41,7 @@ def _ordered(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return done
 
 
-async def seed_province(db: Database, path: Path) -> int:
-    data = json.loads(path.read_text(encoding="utf-8"))
+async def seed_province(db: Database, data: dict[str, Any]) -> int:
     agencies = _ordered(data["agencies"])
     ids = {a["code"]: uuid.UUID(a["id"]) for a in agencies}
     for a in agencies:
@@ -71,8 +68,12 @@ async def seed_province(db: Database, path: Path) -> int:
         tenant = ids[a["code"]]
         async with db.transaction(tenant) as conn:
             for d in a.get("departments", []):
-                values = {"tenant_id": tenant, "id": uuid.UUID(d["id"]), "name": d["name"],
-                          "short_name": d["short_name"]}
+                values = {
+                    "tenant_id": tenant,
+                    "id": uuid.UUID(d["id"]),
+                    "name": d["name"],
+                    "short_name": d["short_name"],
+                }
                 stmt = insert(department).values(values)
                 await conn.execute(
                     stmt.on_conflict_do_update(

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The four QLVB services and their outbox relays as background processes of the local stack.
+#   devstack/services.sh start | stop | status
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+state="${QLVB_STACK_DIR:-$repo/.devstack}"
+run="$state/run"
+logs="$state/logs"
+mkdir -p "$run" "$logs"
+services=(identity storage docs interchange)
+eval "$("$here/stack.sh" env)"
+# The services log JSON lines and export telemetry to their log (no collector runs locally).
+export QLVB_TELEMETRY_EXPORTER="${QLVB_TELEMETRY_EXPORTER:-none}"
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start() {
+  local s port var
+  for s in "${services[@]}"; do
+    if ! alive "$run/service-$s.pid"; then
+      setsid nohup "$repo/.venv/bin/qlvb" serve "$s" >"$logs/service-$s.log" 2>&1 &
+      echo $! >"$run/service-$s.pid"
+    fi
+    if ! alive "$run/relay-$s.pid"; then
+      setsid nohup "$repo/.venv/bin/qlvb" relay "$s" >"$logs/relay-$s.log" 2>&1 &
+      echo $! >"$run/relay-$s.pid"
+    fi
+  done
+  for s in "${services[@]}"; do
+    var="QLVB_${s^^}_PORT"; port="${!var}"
+    for _ in $(seq 1 100); do
+      curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+      alive "$run/service-$s.pid" || { echo "service $s exited: $logs/service-$s.log" >&2; exit 1; }
+      sleep 0.2
+    done
+    curl -fsS "http://127.0.0.1:$port/ready" >/dev/null || { echo "service $s not ready" >&2; exit 1; }
+  done
+}
+
+stop() {
+  local f
+  for f in "$run"/service-*.pid "$run"/relay-*.pid; do
+    [ -f "$f" ] || continue
+    alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+status() {
+  local s var port
+  for s in "${services[@]}"; do
+    var="QLVB_${s^^}_PORT"; port="${!var}"
+    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then
+      echo "$s  ready  http://127.0.0.1:$port"
+    else
+      echo "$s  down   http://127.0.0.1:$port"
+    fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
