@@ -124,14 +124,31 @@ cmd_install() {
 }
 
 # --------------------------------------------------------------------------- servers
+# The directory PostgreSQL keeps its files in: .devstack/postgres, unless the clone lies where
+# the `postgres` user cannot reach (e.g. under /root); then a folder of its own under /var/lib,
+# linked from .devstack so that the layout stays the same.
+pg_home() {
+  local home="$state/pg"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state"; then
+    home="/var/lib/qlvb-devstack/$(printf '%s' "$state" | sha256sum | cut -c1-16)"
+    mkdir -p "$home"
+    ln -sfn "$home" "$state/pg"
+  fi
+  mkdir -p "$home"
+  echo "$home"
+}
+
 start_postgres() {
-  local data="$state/postgres" sock="$run/postgres"
+  local home data sock
   if port_open "$QLVB_PG_PORT"; then return 0; fi
+  home="$(pg_home)"
+  data="$home/data"
+  sock="$home/run"
   mkdir -p "$sock"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$state" "$sock"; fi
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$home" "$sock"; fi
   if [ ! -f "$data/PG_VERSION" ]; then
     log "initdb $data"
-    local pwfile="$run/pg-superuser.pw"
+    local pwfile="$home/superuser.pw"
     printf '%s\n' "$QLVB_PG_SUPERPASSWORD" >"$pwfile"
     mkdir -p "$data"
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$data" "$pwfile"; fi
@@ -140,17 +157,15 @@ start_postgres() {
     rm -f "$pwfile"
   fi
   log "starting PostgreSQL on 127.0.0.1:$QLVB_PG_PORT"
-  touch "$logs/postgres.log"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$logs/postgres.log"; fi
-  as_pg "$pg_bin/pg_ctl" -D "$data" -l "$logs/postgres.log" -w -t 60 start \
+  as_pg "$pg_bin/pg_ctl" -D "$data" -l "$home/postgres.log" -w -t 60 start \
     -o "-h 127.0.0.1 -p $QLVB_PG_PORT -k $sock -c max_connections=300 -c shared_buffers=512MB \
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
-    || die "PostgreSQL did not start: $logs/postgres.log"
+    || die "PostgreSQL did not start: $home/postgres.log"
 }
 
 stop_postgres() {
-  [ -f "$state/postgres/postmaster.pid" ] || return 0
-  as_pg "$pg_bin/pg_ctl" -D "$state/postgres" -m fast -w stop >/dev/null 2>&1 || true
+  [ -f "$state/pg/data/postmaster.pid" ] || return 0
+  as_pg "$pg_bin/pg_ctl" -D "$state/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 start_redis() {

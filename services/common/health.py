@@ -12,7 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import text
 
 from services.common.db import Database
-from services.common.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from services.common.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, prefers_english
 
 Check = Callable[[], Awaitable[None]]
 
@@ -62,7 +62,7 @@ def health_handlers(service: str, checks: dict[str, Check]) -> list[HTTPRouteHan
             return Response(Readiness(status="ready", service=service, checks=results))
         body = {
             "type": PROBLEM_TYPE_BASE + "not-ready",
-            "title": "Dịch vụ chưa sẵn sàng",
+            "title": "Service not ready" if prefers_english(request) else "Dịch vụ chưa sẵn sàng",
             "status": 503,
             "code": "not-ready",
             "instance": request.url.path,

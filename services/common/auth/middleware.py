@@ -18,7 +18,7 @@ from services.common.auth.tokens import InvalidToken, TokenVerifier
 from services.common.problems import Forbidden, Unauthenticated
 
 ACTIVE_AGENCY_HEADER = "x-agency-id"
-PUBLIC_PATHS = {"/health", "/ready", "/schema", "/metrics"}
+PUBLIC_PATHS = {"/health", "/ready", "/schema"}
 
 
 def with_active_agency(principal: Principal, requested: str | None) -> Principal:
