@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -26,12 +27,12 @@ from bench.common import (
     AsgiDriver,
     BenchError,
     Result,
+    compare,
     detail,
     fetch_tokens,
     identity_settings,
-    interleave,
     median,
-    rate,
+    paired_ratio,
     report,
     spread,
     warm_up,
@@ -63,15 +64,13 @@ authenticated_ping = get(AUTHENTICATED_PATH, name="bench-ping")(ping)
 open_ping = get(OPEN_PATH, name="bench-ping-open", exclude_from_auth=True)(ping)
 
 
-async def expect_ok(call: Any, path: str) -> None:
+async def expect_ok(call: Callable[[str], Awaitable[int]], path: str) -> None:
     status = await call(path)
     if status != 200:
         raise BenchError(f"GET {path}: HTTP {status}")
 
 
-async def cold_verification(
-    resources: Resources, tokens: list[str]
-) -> tuple[float, float]:
+async def cold_verification(resources: Resources, tokens: list[str]) -> tuple[float, float]:
     """Median microseconds per token: first verification (no cache) and a repeated one."""
     settings = resources.settings
     cold: list[float] = []
@@ -94,21 +93,53 @@ async def cold_verification(
     return median(cold), median(cached)
 
 
+async def real_caller(resources: Resources) -> tuple[list[str], dict[str, str]]:
+    """Distinct real tokens of the demo user, and the headers a client of theirs sends."""
+    tokens = await fetch_tokens(resources.settings, COLD_TOKENS)
+    # A real verification (it also loads the signing keys): the agency the caller acts in.
+    principal = await resources.verifier.verify(tokens[0])
+    if not principal.memberships:
+        raise BenchError(f"user {principal.username} has no agency membership")
+    headers = {
+        "authorization": f"Bearer {tokens[0]}",
+        # The agency switcher's header, as the web client always sends it.
+        "x-agency-id": str(principal.memberships[0].agency_id),
+        "accept": "application/json",
+        "user-agent": "qlvb-bench",
+    }
+    return tokens, headers
+
+
+async def through_httpx(app: Any, headers: dict[str, str]) -> dict[str, list[float]]:
+    """The same comparison through httpx's in-process transport (client cost included)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers
+    ) as client:
+
+        async def via_client(path: str) -> int:
+            return (await client.get(path)).status_code
+
+        async def authenticated() -> None:
+            await expect_ok(via_client, AUTHENTICATED_PATH)
+
+        async def open_() -> None:
+            await expect_ok(via_client, OPEN_PATH)
+
+        await warm_up(authenticated, 200)
+        await warm_up(open_, 200)
+        return await compare(
+            {"authenticated": authenticated, "open": open_},
+            rounds=HTTPX_ROUNDS,
+            max_ops=ROUND_OPS,
+            max_seconds=ROUND_SECONDS,
+        )
+
+
 async def run() -> Result:
     settings = identity_settings(telemetry=TelemetrySettings(exporter="none"))
     resources = Resources(settings)
     try:
-        tokens = await fetch_tokens(settings, COLD_TOKENS)
-        # A real verification (it also loads the signing keys): the agency the caller acts in.
-        principal = await resources.verifier.verify(tokens[0])
-        if not principal.memberships:
-            raise BenchError(f"user {principal.username} has no agency membership")
-        headers = {
-            "authorization": f"Bearer {tokens[0]}",
-            "x-agency-id": str(principal.memberships[0].agency_id),
-            "accept": "application/json",
-            "user-agent": "qlvb-bench",
-        }
+        tokens, headers = await real_caller(resources)
         app = build_app(settings, [authenticated_ping, open_ping], resources=resources)
         driver = AsgiDriver(app, headers)
 
@@ -126,66 +157,38 @@ async def run() -> Result:
 
         await warm_up(authenticated, 500)
         await warm_up(open_, 500)
-        samples = await interleave(
-            {
-                "authenticated": lambda: rate(
-                    authenticated, max_ops=ROUND_OPS, max_seconds=ROUND_SECONDS
-                ),
-                "open": lambda: rate(open_, max_ops=ROUND_OPS, max_seconds=ROUND_SECONDS),
-            },
-            ROUNDS,
+        samples = await compare(
+            {"authenticated": authenticated, "open": open_},
+            rounds=ROUNDS,
+            max_ops=ROUND_OPS,
+            max_seconds=ROUND_SECONDS,
         )
-        measured, baseline = median(samples["authenticated"]), median(samples["open"])
-
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://127.0.0.1", headers=headers
-        ) as client:
-
-            async def via_httpx(path: str) -> int:
-                return (await client.get(path)).status_code
-
-            async def httpx_authenticated() -> None:
-                await expect_ok(via_httpx, AUTHENTICATED_PATH)
-
-            async def httpx_open() -> None:
-                await expect_ok(via_httpx, OPEN_PATH)
-
-            await warm_up(httpx_authenticated, 200)
-            await warm_up(httpx_open, 200)
-            via_client = await interleave(
-                {
-                    "authenticated": lambda: rate(
-                        httpx_authenticated, max_ops=ROUND_OPS, max_seconds=ROUND_SECONDS
-                    ),
-                    "open": lambda: rate(httpx_open, max_ops=ROUND_OPS, max_seconds=ROUND_SECONDS),
-                },
-                HTTPX_ROUNDS,
-            )
-
+        via_client = await through_httpx(app, headers)
         cold_us, cached_us = await cold_verification(resources, tokens)
     finally:
         await resources.close()
 
-    per_request_us = 1e6 / measured - 1e6 / baseline
+    measured, baseline = median(samples["authenticated"]), median(samples["open"])
     detail(
         NAME,
         f"in-process ASGI, {ROUNDS} alternating rounds: authenticated {measured:.0f} req/s "
         f"({spread(samples['authenticated'])}), open {baseline:.0f} req/s "
-        f"({spread(samples['open'])}); authentication adds {per_request_us:.1f} us/request "
-        "with a cached token",
+        f"({spread(samples['open'])}); authentication adds "
+        f"{1e6 / measured - 1e6 / baseline:.1f} us/request with a cached token, paired ratio "
+        f"{paired_ratio(samples['authenticated'], samples['open']):.3f}",
     )
-    httpx_auth, httpx_open_rate = median(via_client["authenticated"]), median(via_client["open"])
+    client_auth, client_open = median(via_client["authenticated"]), median(via_client["open"])
     detail(
         NAME,
         f"context, through httpx.ASGITransport ({HTTPX_ROUNDS} rounds): authenticated "
-        f"{httpx_auth:.0f} req/s, open {httpx_open_rate:.0f} req/s, "
-        f"ratio {httpx_auth / httpx_open_rate:.3f}",
+        f"{client_auth:.0f} req/s, open {client_open:.0f} req/s, ratio "
+        f"{client_auth / client_open:.3f} (client work dilutes the overhead)",
     )
     detail(
         NAME,
         f"token verification, {COLD_TOKENS} distinct real tokens x {COLD_REPEATS}: cold "
-        f"{cold_us:.1f} us/token (signature + claims), cached {cached_us:.2f} us/token",
+        f"{cold_us:.1f} us/token (signature + claims + principal), cached "
+        f"{cached_us:.2f} us/token",
     )
     result = Result(NAME, measured, baseline, "req/s", TARGET)
     report(result)

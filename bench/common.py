@@ -3,7 +3,6 @@ ASGI driver, interleaved timing rounds, the benchmark data and the one-line repo
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import statistics
@@ -31,6 +30,12 @@ DEFAULT_USERNAME = "vanthu"
 BENCH_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://qlvb.local/bench")
 BENCH_DEPARTMENTS = 50
 READ_ROWS = 10
+# The tenant-scoped read of the benchmarks: RLS, not a WHERE clause, picks the tenant's rows.
+TENANT_READ = (
+    select(department.c.id, department.c.name, department.c.short_name, department.c.parent_id)
+    .order_by(department.c.short_name)
+    .limit(READ_ROWS)
+)
 
 
 class BenchError(RuntimeError):
@@ -64,10 +69,12 @@ def plain_asyncpg_url(sqlalchemy_url: str) -> str:
 
 
 async def fetch_tokens(
-    settings: ServiceSettings, count: int, *, concurrency: int = 4, timeout: float = 10.0
+    settings: ServiceSettings, count: int, *, http_timeout: float = 10.0
 ) -> list[str]:
     """`count` distinct access tokens of the demo user, by the password grant (one Keycloak
-    session each). Bounded: at most `concurrency` requests in flight, each with a timeout."""
+    session each), one request at a time: with brute-force protection on, Keycloak answers
+    concurrent logins of one user with "Invalid user credentials" and counts them as failures,
+    which could lock the demo user out."""
     username = os.environ.get("QLVB_BENCH_USERNAME", DEFAULT_USERNAME)
     password = os.environ.get("QLVB_BENCH_PASSWORD") or stack_values()["QLVB_DEMO_PASSWORD"]
     form = {
@@ -76,17 +83,15 @@ async def fetch_tokens(
         "username": username,
         "password": password,
     }
-    limit = asyncio.Semaphore(concurrency)
-
-    async def one(client: httpx.AsyncClient) -> str:
-        async with limit:
+    tokens: list[str] = []
+    async with httpx.AsyncClient(timeout=http_timeout) as client:
+        for _ in range(count):
             response = await client.post(settings.oidc.token_url, data=form)
-        if response.status_code != 200:
-            raise BenchError(f"token request: HTTP {response.status_code} {response.text[:200]}")
-        return str(response.json()["access_token"])
-
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        tokens = await asyncio.gather(*(one(client) for _ in range(count)))
+            if response.status_code != 200:
+                raise BenchError(
+                    f"token request: HTTP {response.status_code} {response.text[:200]}"
+                )
+            tokens.append(str(response.json()["access_token"]))
     if len(set(tokens)) != count:
         raise BenchError("Keycloak returned the same token twice; cold verification needs distinct")
     return tokens
@@ -150,21 +155,30 @@ Operation = Callable[[], Awaitable[object]]
 Round = Callable[[], Awaitable[float]]
 
 
-async def rate(operation: Operation, *, max_ops: int, max_seconds: float) -> float:
+async def rate(
+    operation: Operation,
+    *,
+    max_ops: int,
+    max_seconds: float,
+    settle: Callable[[], object] | None = None,
+) -> float:
     """Operations per second over one round: `max_ops` sequential calls, or fewer when
-    `max_seconds` runs out first (so a slow machine shortens the round instead of the run)."""
+    `max_seconds` runs out first (so a slow machine shortens the round instead of the run).
+
+    `settle`, when given, runs inside the timed window after the last call: work the round
+    caused but left to a background thread (an exporter's queue) is charged to the round."""
     gc.collect()  # each round starts from the same heap, not from the previous round's garbage
     done = 0
     started = time.perf_counter()
     deadline = started + max_seconds
-    now = started
     while done < max_ops:
         await operation()
         done += 1
-        now = time.perf_counter()
-        if now >= deadline:
+        if time.perf_counter() >= deadline:
             break
-    return done / (now - started)
+    if settle is not None:
+        settle()
+    return done / (time.perf_counter() - started)
 
 
 async def warm_up(operation: Operation, count: int) -> None:
@@ -191,8 +205,25 @@ async def interleave(rounds: Mapping[str, Round], count: int) -> dict[str, list[
     return samples
 
 
+async def compare(
+    operations: Mapping[str, Operation], *, rounds: int, max_ops: int, max_seconds: float
+) -> dict[str, list[float]]:
+    """`interleave` over operations timed by `rate`: the per-round rates of each."""
+
+    def round_of(operation: Operation) -> Round:
+        return lambda: rate(operation, max_ops=max_ops, max_seconds=max_seconds)
+
+    return await interleave({name: round_of(op) for name, op in operations.items()}, rounds)
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def paired_ratio(measured: Sequence[float], baseline: Sequence[float]) -> float:
+    """The median of round-by-round ratios: each pair ran back to back, so a machine that drifts
+    over the run moves both sides of a pair alike (a check on the ratio of medians)."""
+    return median([m / b for m, b in zip(measured, baseline, strict=True)])
 
 
 def spread(values: Sequence[float]) -> str:

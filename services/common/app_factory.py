@@ -91,7 +91,13 @@ def build_app(
     plugins = []
     if telemetry_on:
         plugins.append(
-            OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/health", "/ready", "/schema"]))
+            OpenTelemetryPlugin(
+                OpenTelemetryConfig(
+                    exclude=["/health", "/ready", "/schema"],
+                    # One span per request: the ASGI receive/send spans cost without telling.
+                    exclude_spans=["receive", "send"],
+                )
+            )
         )
     return Litestar(
         route_handlers=[*health_handlers(settings.service, checks), *route_handlers],

@@ -15,7 +15,7 @@ import jwt
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
 from services.common.app_factory import build_app
@@ -209,3 +209,14 @@ async def test_cached_keys_keep_working_while_keycloak_is_down(
             os.killpg(pid, signal.SIGCONT)
     assert response.status_code == 200
     assert response.json()["username"] == "chuyenvien"
+
+
+async def test_routes_that_only_start_like_public_ones_still_need_a_token() -> None:
+    @get(["/healthz", "/ready-now", "/schemas/x"], sync_to_thread=False)
+    def lookalike() -> str:
+        return "secret"
+
+    async with AsyncTestClient(build_app(load(), [lookalike, whoami])) as c:
+        for path in ("/healthz", "/ready-now", "/schemas/x"):
+            assert (await c.get(path)).status_code == 401, path
+        assert (await c.get("/health")).status_code == 200

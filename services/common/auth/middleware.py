@@ -18,7 +18,8 @@ from services.common.auth.tokens import InvalidToken, TokenVerifier
 from services.common.problems import Forbidden, Unauthenticated
 
 ACTIVE_AGENCY_HEADER = "x-agency-id"
-PUBLIC_PATHS = {"/health", "/ready", "/schema"}
+# Anchored: a prefix match would also let `/schemas/...` or `/healthz-admin` skip authentication.
+PUBLIC_PATH_PATTERNS = (r"^/health$", r"^/ready$", r"^/schema(/|$)")
 
 
 def with_active_agency(principal: Principal, requested: str | None) -> Principal:
@@ -67,4 +68,4 @@ def authentication_middleware(verifier: TokenVerifier) -> DefineMiddleware:
     middleware_type = type(
         "ServiceBearerAuthentication", (BearerAuthenticationMiddleware,), {"verifier": verifier}
     )
-    return DefineMiddleware(middleware_type, exclude=[f"^{p}" for p in sorted(PUBLIC_PATHS)])
+    return DefineMiddleware(middleware_type, exclude=list(PUBLIC_PATH_PATTERNS))
