@@ -1,4 +1,4 @@
-"""`qlvb`: the one command line of the platform (serve, migrate, seed, relay, worker).
+"""`qlvb`: the one command line of the platform (serve, migrate, seed-demo, relay, worker).
 
 It lives beside the services, not in the shared kernel, because it names each service."""
 
@@ -85,6 +85,13 @@ def relay(service: str) -> None:
     asyncio.run(run())
 
 
+def worker(service: str) -> None:
+    from services.common.worker import make_worker, run_worker
+
+    jobs = importlib.import_module(f"services.{service}.jobs")
+    asyncio.run(run_worker(make_worker(_settings(service), jobs.FUNCTIONS, jobs.CRON_JOBS)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qlvb", description="QLVB platform command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", type=Path)
     p = sub.add_parser("relay", help="relay a service's outbox to Redis Streams")
     p.add_argument("service", choices=SERVICES)
+    p = sub.add_parser("worker", help="run a service's background jobs (saq)")
+    p.add_argument("service", choices=SERVICES)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -105,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo(args.file)
     elif args.command == "relay":
         relay(args.service)
+    elif args.command == "worker":
+        worker(args.service)
     return 0
 
 
