@@ -188,25 +188,35 @@ async def test_agency_switcher_selects_one_of_the_memberships(
     assert second.json()["active_agency_id"] == chosen
 
 
-def keycloak_pid() -> int:
-    return int((Path(".devstack") / "run" / "keycloak.pid").read_text())
+def keycloak_process_group(port: str) -> int:
+    """The process group of the Keycloak serving `port` (started with setsid by devstack)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"keycloak" in b" ".join(argv) and f"--http-port={port}".encode() in argv:
+            return os.getpgid(int(entry.name))
+    raise LookupError(f"no Keycloak process serves port {port}")
 
 
 async def test_cached_keys_keep_working_while_keycloak_is_down(
-    make_app: AppFactory, keycloak
+    make_app: AppFactory, keycloak, stack: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
     first, second = keycloak.token("vanthu"), keycloak.token("chuyenvien")
     # Keys older than 0 s are stale, so every new token makes the verifier try Keycloak again.
     app = make_app(jwks_cache_seconds=0, jwks_min_refetch_seconds=0)
     async with AsyncTestClient(app) as c:
         assert (await c.get("/api/v1/whoami", headers=bearer(first))).status_code == 200
-        pid = keycloak_pid()
+        group = keycloak_process_group(stack["QLVB_KEYCLOAK_PORT"])
         # Freeze the whole Keycloak process group: connections hang as with a dead server.
-        os.killpg(pid, signal.SIGSTOP)
+        os.killpg(group, signal.SIGSTOP)
         try:
             response = await c.get("/api/v1/whoami", headers=bearer(second))
         finally:
-            os.killpg(pid, signal.SIGCONT)
+            os.killpg(group, signal.SIGCONT)
     assert response.status_code == 200
     assert response.json()["username"] == "chuyenvien"
 
