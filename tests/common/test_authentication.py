@@ -230,3 +230,13 @@ async def test_routes_that_only_start_like_public_ones_still_need_a_token() -> N
         for path in ("/healthz", "/ready-now", "/schemas/x"):
             assert (await c.get(path)).status_code == 401, path
         assert (await c.get("/health")).status_code == 200
+
+
+async def test_malformed_active_agency_header_is_invalid_input(
+    client: AsyncTestClient[Litestar],
+    keycloak,  # type: ignore[no-untyped-def]
+) -> None:
+    headers = bearer(keycloak.token("kiemnhiem")) | {"X-Agency-Id": "not-a-uuid"}
+    response = await client.get("/api/v1/whoami", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid-input"

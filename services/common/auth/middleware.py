@@ -15,7 +15,7 @@ from litestar.middleware.base import DefineMiddleware
 
 from services.common.auth.principal import Principal
 from services.common.auth.tokens import InvalidToken, TokenVerifier
-from services.common.problems import Forbidden, Unauthenticated
+from services.common.problems import Forbidden, InvalidInput, Unauthenticated
 
 ACTIVE_AGENCY_HEADER = "x-agency-id"
 # Anchored: a prefix match would also let `/schemas/...` or `/healthz-admin` skip authentication.
@@ -28,7 +28,7 @@ def with_active_agency(principal: Principal, requested: str | None) -> Principal
     try:
         agency_id = uuid.UUID(requested)
     except ValueError as exc:
-        raise Unauthenticated(
+        raise InvalidInput(
             "Mã cơ quan đang làm việc (X-Agency-Id) không đúng định dạng.",
             "The X-Agency-Id header is not a valid agency id.",
         ) from exc
