@@ -16,6 +16,11 @@ from saq import CronJob, Queue, Worker
 from services.common.db import Database
 from services.common.settings import ServiceSettings
 
+# saq's sweeper can abort a job that was dequeued a moment earlier but not yet marked active
+# (the status is written after the list move). Retries turn that rare abort into a re-run, so
+# every job must be idempotent; the timeout bounds a hung job so it is swept and retried.
+JOB_DEFAULTS: dict[str, Any] = {"retries": 3, "timeout": 600}
+
 
 def queue_name(service: str) -> str:
     return f"qlvb-{service}"
@@ -23,6 +28,11 @@ def queue_name(service: str) -> str:
 
 def make_queue(settings: ServiceSettings) -> Queue:
     return Queue.from_url(settings.redis_url, name=queue_name(settings.service))
+
+
+async def enqueue(queue: Queue, function: str, **kwargs: Any) -> Any:
+    """Enqueue with the platform's defaults; explicit keyword arguments win."""
+    return await queue.enqueue(function, **{**JOB_DEFAULTS, **kwargs})
 
 
 def make_worker(
