@@ -14,7 +14,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
@@ -26,7 +25,12 @@ from services.common.db import Database
 from services.common.health import Check, database_check, health_handlers, redis_check
 from services.common.problems import Forbidden, exception_handlers
 from services.common.settings import ServiceSettings
-from services.common.telemetry import configure_logging, configure_telemetry, instrument_engine
+from services.common.telemetry import (
+    configure_logging,
+    configure_telemetry,
+    http_telemetry_middleware,
+    instrument_engine,
+)
 
 
 class Resources:
@@ -88,20 +92,12 @@ def build_app(
             )
         return tenant
 
-    plugins = []
-    if telemetry_on:
-        plugins.append(
-            OpenTelemetryPlugin(
-                OpenTelemetryConfig(
-                    exclude=["/health", "/ready", "/schema"],
-                    # One span per request: the ASGI receive/send spans cost without telling.
-                    exclude_spans=["receive", "send"],
-                )
-            )
-        )
     return Litestar(
         route_handlers=[*health_handlers(settings.service, checks), *route_handlers],
-        middleware=[authentication_middleware(res.verifier)],
+        middleware=[
+            *([http_telemetry_middleware()] if telemetry_on else []),
+            authentication_middleware(res.verifier),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
         state=State({"resources": res, "settings": settings}),
@@ -110,7 +106,6 @@ def build_app(
             "tenant_id": Provide(provide_tenant),
             **(dependencies or {}),
         },
-        plugins=plugins,
         openapi_config=OpenAPIConfig(
             title=f"QLVB {settings.service}",
             version="0.1.0",

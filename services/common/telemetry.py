@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import Any
 
-from opentelemetry import metrics, trace
+from litestar.enums import ScopeType
+from litestar.middleware.base import DefineMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
@@ -26,6 +30,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.settings import TelemetrySettings
@@ -103,5 +108,169 @@ def configure_telemetry(service: str, settings: TelemetrySettings) -> bool:
     return True
 
 
+_SQL_SPAN = "_qlvb_sql_span"
+_STATEMENT_LIMIT = 2000
+
+
 def instrument_engine(engine: AsyncEngine) -> None:
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    """SQL spans for sampled requests only, and connection-pool gauges read at export time.
+
+    The contrib SQLAlchemy instrumentation creates a span (recording or not) for every statement
+    and updates connection-usage counters on every checkout and checkin; measured here that was
+    a third of all telemetry overhead on a one-query request. This hook does nothing unless the
+    current span is being recorded, and the pool figures cost nothing per request."""
+    sync_engine = engine.sync_engine
+    url = sync_engine.url
+    database = url.database or "postgres"
+    attributes: dict[str, str | int] = {
+        "db.system": "postgresql",
+        "db.name": database,
+        "server.address": url.host or "",
+        "server.port": url.port or 5432,
+    }
+    tracer = trace.get_tracer("qlvb.sql")
+
+    def before_execute(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+    ) -> None:
+        if context is None or not trace.get_current_span().is_recording():
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        span = tracer.start_span(
+            f"{operation} {database}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={**attributes, "db.statement": statement[:_STATEMENT_LIMIT]},
+        )
+        setattr(context, _SQL_SPAN, span)
+
+    def after_execute(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+    ) -> None:
+        span = getattr(context, _SQL_SPAN, None)
+        if span is not None:
+            span.end()
+
+    def on_error(exception_context: Any) -> None:
+        span = getattr(exception_context.execution_context, _SQL_SPAN, None)
+        if span is not None:
+            error = exception_context.original_exception
+            span.set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+            span.record_exception(error)
+            span.end()
+
+    event.listen(sync_engine, "before_cursor_execute", before_execute)
+    event.listen(sync_engine, "after_cursor_execute", after_execute)
+    event.listen(sync_engine, "handle_error", on_error)
+
+    pool: Any = sync_engine.pool
+    pool_name = f"{url.username}@{database}"
+
+    def connection_counts(options: CallbackOptions) -> list[Observation]:
+        pool_label = {"db.client.connection.pool.name": pool_name}
+        return [
+            Observation(pool.checkedout(), {**pool_label, "db.client.connection.state": "used"}),
+            Observation(pool.checkedin(), {**pool_label, "db.client.connection.state": "idle"}),
+        ]
+
+    metrics.get_meter("qlvb.sql").create_observable_up_down_counter(
+        "db.client.connection.count",
+        callbacks=[connection_counts],
+        unit="{connection}",
+        description="Connections of the service's pool, by state.",
+    )
+
+
+_TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate", b"baggage": "baggage"}
+UNTRACED_PATHS = frozenset({"/health", "/ready"})
+
+
+def _status_of(exc: Exception) -> int:
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+    return status if isinstance(status, int) else 500
+
+
+def http_telemetry_middleware() -> DefineMiddleware:
+    """A server span and one duration histogram per request, nearly free when unsampled.
+
+    Replaces the ASGI instrumentation, which gathers every request attribute before the sampler
+    decides and records five measurements per request; measured here, it made a one-query
+    request a third slower. Attributes are set only on spans that are recorded."""
+    tracer = trace.get_tracer("qlvb.http")
+    duration = metrics.get_meter("qlvb.http").create_histogram(
+        "http.server.request.duration",
+        unit="s",
+        description="Duration of HTTP server requests.",
+    )
+
+    class HttpTelemetry:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope["path"] in UNTRACED_PATHS:
+                await self.app(scope, receive, send)
+                return
+            method: str = scope["method"]
+            route: str = scope.get("path_template", "") or scope["path"]
+            carrier = {
+                _TRACE_HEADERS[name]: value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name in _TRACE_HEADERS
+            }
+            parent = propagate.extract(carrier) if carrier else None
+            status = 500
+
+            async def record_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            started = time.perf_counter()
+            with tracer.start_as_current_span(
+                f"{method} {route}",
+                context=parent,
+                kind=trace.SpanKind.SERVER,
+                record_exception=False,
+                set_status_on_exception=False,
+            ) as span:
+                try:
+                    await self.app(scope, receive, record_status)
+                except Exception as exc:
+                    # Litestar turns it into a response further out; its status is known here.
+                    status = _status_of(exc)
+                    if status >= 500 and span.is_recording():
+                        span.record_exception(exc)
+                    raise
+                finally:
+                    if span.is_recording():
+                        _describe(span, scope, method, route, status)
+                    duration.record(
+                        time.perf_counter() - started,
+                        {
+                            "http.request.method": method,
+                            "http.route": route,
+                            "http.response.status_code": status,
+                        },
+                    )
+
+    return DefineMiddleware(HttpTelemetry)
+
+
+def _describe(span: trace.Span, scope: Scope, method: str, route: str, status: int) -> None:
+    attributes: dict[str, str | int] = {
+        "http.request.method": method,
+        "http.route": route,
+        "url.path": scope["path"],
+        "url.scheme": scope.get("scheme", "http"),
+        "http.response.status_code": status,
+    }
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = client[0]
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            attributes["user_agent.original"] = value.decode("latin-1")
+    span.set_attributes(attributes)
+    if status >= 500:
+        span.set_status(trace.Status(trace.StatusCode.ERROR))

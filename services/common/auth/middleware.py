@@ -5,13 +5,16 @@ the token's memberships; a caller with a single membership acts in it by default
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.base import DefineMiddleware
+from litestar.types import Receive, Scope, Send
 
 from services.common.auth.principal import Principal
 from services.common.auth.tokens import InvalidToken, TokenVerifier
@@ -40,15 +43,67 @@ def with_active_agency(principal: Principal, requested: str | None) -> Principal
     return msgspec.structs.replace(principal, active_agency_id=agency_id)
 
 
-class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    verifier: TokenVerifier
+class PrincipalCache:
+    """Principals with their active agency applied, keyed by the raw (token, agency) headers.
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+    The verifier already caches verified tokens; this second level skips header decoding, the
+    agency check and the struct copy on the hot path. Litestar builds one middleware instance
+    per route, so the cache lives here, shared by them all."""
+
+    def __init__(self, leeway_seconds: float, size: int = 10_000) -> None:
+        self._entries: dict[tuple[bytes, bytes], tuple[float, Principal]] = {}
+        self._leeway = leeway_seconds
+        self._size = size
+
+    def get(self, key: tuple[bytes, bytes], now: float) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        return None
+
+    def put(self, key: tuple[bytes, bytes], principal: Principal) -> None:
+        if len(self._entries) >= self._size:
+            # Dicts keep insertion order: dropping the oldest half is a cheap approximate LRU.
+            for stale in list(self._entries)[: self._size // 2]:
+                del self._entries[stale]
+        self._entries[key] = (principal.expires_at + self._leeway, principal)
+
+
+def _credentials(scope: Scope) -> tuple[bytes, bytes]:
+    # Raw ASGI headers are lowercase byte pairs; scanning them avoids building a Headers object.
+    authorization = agency = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"x-agency-id":
+            agency = value
+    return authorization, agency
+
+
+class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    verifier: ClassVar[TokenVerifier]
+    principals: ClassVar[PrincipalCache]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not should_bypass_middleware(
+            exclude_http_methods=self.exclude_http_methods,
+            exclude_opt_key=self.exclude_opt_key,
+            exclude_path_pattern=self.exclude,
+            scope=scope,
+            scopes=self.scopes,
+        ):
+            key = _credentials(scope)
+            principal = self.principals.get(key, time.time())
+            if principal is None:
+                principal = await self._authenticate(*key)
+                self.principals.put(key, principal)
+            scope["user"] = principal
+            scope["auth"] = key[0]
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, authorization: bytes, agency: bytes) -> Principal:
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated(
                 "Yêu cầu cần mã truy cập (Bearer token).",
                 "A bearer access token is required.",
@@ -60,12 +115,20 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
                 "Mã truy cập không hợp lệ hoặc đã hết hạn.",
                 "The access token is invalid or expired.",
             ) from exc
-        principal = with_active_agency(principal, connection.headers.get(ACTIVE_AGENCY_HEADER))
-        return AuthenticationResult(user=principal, auth=token)
+        return with_active_agency(principal, agency.decode("latin-1"))
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        # Litestar's abstract hook; `__call__` above is the path actually taken.
+        key = _credentials(connection.scope)
+        return AuthenticationResult(user=await self._authenticate(*key), auth=key[0])
 
 
 def authentication_middleware(verifier: TokenVerifier) -> DefineMiddleware:
     middleware_type = type(
-        "ServiceBearerAuthentication", (BearerAuthenticationMiddleware,), {"verifier": verifier}
+        "ServiceBearerAuthentication",
+        (BearerAuthenticationMiddleware,),
+        {"verifier": verifier, "principals": PrincipalCache(verifier.leeway_seconds)},
     )
     return DefineMiddleware(middleware_type, exclude=list(PUBLIC_PATH_PATTERNS))

@@ -33,6 +33,10 @@ class TokenVerifier:
         self._cache: OrderedDict[bytes, Principal] = OrderedDict()
         self._cache_size = cache_size
 
+    @property
+    def leeway_seconds(self) -> float:
+        return float(self._settings.leeway_seconds)
+
     async def verify(self, token: str) -> Principal:
         digest = hashlib.blake2b(token.encode(), digest_size=20).digest()
         cached = self._cache.get(digest)
