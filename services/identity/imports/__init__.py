@@ -1,0 +1,1 @@
+"""Bulk imports of agencies and people from CSV or XLSX files."""
