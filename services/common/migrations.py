@@ -46,6 +46,10 @@ def run_env(context: Any, metadata: MetaData) -> None:
     url = str(config.attributes["database_url"])
 
     def configure_and_run(connection: Connection) -> None:
+        # Several pods (or test runs) may start together: one migrates, the others wait and
+        # then find nothing left to do. A session lock, released when the connection closes.
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('qlvb-migrate-{schema}'))")
+        connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,

@@ -83,6 +83,27 @@ async def test_service_account_token_is_recognised(
     assert response.json()["service_account"] is True
 
 
+async def test_service_account_acts_for_the_agency_it_names(
+    client: AsyncTestClient[Litestar], keycloak
+) -> None:  # type: ignore[no-untyped-def]
+    agency = "8ed2a563-ac2c-5215-80e1-ae060bf0f4a1"
+    headers = {**bearer(keycloak.service_token("qlvb-docs")), "X-Agency-Id": agency}
+    response = await client.get("/api/v1/whoami", headers=headers)
+    assert response.status_code == 200
+    assert response.json()["active_agency_id"] == agency
+
+
+async def test_person_cannot_act_for_an_agency_outside_their_memberships(
+    client: AsyncTestClient[Litestar], keycloak
+) -> None:  # type: ignore[no-untyped-def]
+    headers = {
+        **bearer(keycloak.token("vanthu.xa")),
+        "X-Agency-Id": "8ed2a563-ac2c-5215-80e1-ae060bf0f4a1",
+    }
+    response = await client.get("/api/v1/whoami", headers=headers)
+    assert response.status_code == 403
+
+
 async def test_missing_token_gets_problem(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/api/v1/whoami")
     assert_unauthenticated(response)

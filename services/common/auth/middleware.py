@@ -35,7 +35,9 @@ def with_active_agency(principal: Principal, requested: str | None) -> Principal
             "Mã cơ quan đang làm việc (X-Agency-Id) không đúng định dạng.",
             "The X-Agency-Id header is not a valid agency id.",
         ) from exc
-    if principal.membership(agency_id) is None:
+    # Platform services (client credentials) act for whichever agency their work belongs to;
+    # people only in the agencies of their memberships.
+    if principal.membership(agency_id) is None and not principal.is_service:
         raise Forbidden(
             "Bạn không có chức vụ tại cơ quan đã chọn.",
             "The selected agency is not among your memberships.",
