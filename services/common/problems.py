@@ -40,6 +40,8 @@ class Problem(Exception):
         self.detail_vi = detail_vi
         self.detail_en = detail_en
         self.extensions = extensions
+        # Response headers the problem needs (e.g. Content-Range on a 416).
+        self.headers: dict[str, str] = {}
 
 
 class InvalidInput(Problem):
@@ -119,12 +121,25 @@ def prefers_english(request: Request[Any, Any, Any]) -> bool:
     return False
 
 
+_SCALAR = (str, int, float, bool)
+
+
 def _response(
-    request: Request[Any, Any, Any], body: ProblemBody, headers: dict[str, str] | None = None
+    request: Request[Any, Any, Any],
+    body: ProblemBody,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response[Any]:
     body.instance = request.url.path
+    content: Any = body
+    if extensions:
+        # RFC 9457 extension members, at the top level; they never replace a standard member.
+        content = msgspec.to_builtins(body)
+        for name, value in extensions.items():
+            if name not in content and isinstance(value, _SCALAR):
+                content[name] = value
     return Response(
-        content=msgspec.json.encode(body),
+        content=msgspec.json.encode(content),
         status_code=body.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -145,8 +160,10 @@ def problem_response(request: Request[Any, Any, Any], exc: Problem) -> Response[
     errors = exc.extensions.get("errors")
     if isinstance(errors, list):
         body.errors = errors
-    headers = {"WWW-Authenticate": 'Bearer realm="qlvb"'} if exc.status == 401 else None
-    return _response(request, body, headers)
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="qlvb"'
+    return _response(request, body, headers or None, exc.extensions)
 
 
 def http_exception_response(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

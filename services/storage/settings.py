@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from services.common.settings import ServiceSettings, load_settings
+
+MiB = 1 << 20
+GiB = 1 << 30
 
 
 class StorageSettings(ServiceSettings, frozen=True, kw_only=True):
-    pass
+    # Any S3-compatible server: only the plain S3 API is used (MinIO locally).
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_secure: bool = True
+    s3_region: str = "us-east-1"
+    # Where browsers reach the S3 server for presigned links; the internal endpoint if empty.
+    s3_public_endpoint: str = ""
+    bucket: str = "qlvb-files"
+    # Created with object lock enabled (S3 allows that only at bucket creation).
+    locked_bucket: str = "qlvb-issued"
+    # COMPLIANCE: nobody, administrators included, can shorten or remove a retention.
+    lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    max_object_bytes: int = 2 * GiB
+    # Files whose safety depends on their whole content are spooled and inspected first.
+    max_inspected_bytes: int = 200 * MiB
+    max_xml_bytes: int = 50 * MiB
+    default_quota_bytes: int = 500 * GiB
+    part_size: int = 16 * MiB
+    pending_ttl_seconds: int = 3600
+    soft_delete_days: int = 30
+    presign_seconds: int = 300
+    scrub_batch: int = 200
 
 
 def load() -> StorageSettings:

@@ -1,0 +1,158 @@
+"""The S3 side of storage: one client per process, plain S3 calls, run off the event loop.
+
+The MinIO SDK is synchronous (urllib3); every call here is made in a worker thread. Only the
+plain S3 API is used (no MinIO admin API), so any S3-compatible server can take MinIO's place.
+Connection failures surface as `DependencyUnavailable` (503) after a short, bounded retry."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from typing import Any, BinaryIO, TypeVar
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import COMPLIANCE, GOVERNANCE, CopySource
+from minio.error import S3Error
+from minio.retention import Retention
+
+from services.common.problems import DependencyUnavailable
+from services.storage.settings import StorageSettings
+
+T = TypeVar("T")
+
+READ_CHUNK = 1 << 20
+_MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion"})
+
+
+class ObjectMissing(Exception):
+    """The bytes of an object are not where its row says they are."""
+
+
+def _http_client() -> urllib3.PoolManager:
+    # The SDK's default retries five times with back-off: a stopped server would hold an upload
+    # for many seconds before the client hears 503.
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=5.0, read=120.0),
+        maxsize=32,
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+    )
+
+
+def _unavailable(exc: Exception) -> DependencyUnavailable:
+    return DependencyUnavailable(
+        "Kho lưu trữ tệp tạm thời không truy cập được; chưa có gì được ghi, hãy thử lại sau.",
+        "The file store is temporarily unreachable; nothing was stored, try again later.",
+        cause=type(exc).__name__,
+    )
+
+
+class ObjectStore:
+    def __init__(self, settings: StorageSettings) -> None:
+        self.settings = settings
+        self.client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            http_client=_http_client(),
+        )
+        # Signing a link needs no request when the region is known, so this client never calls
+        # the public endpoint; it only puts that host into the URLs it signs.
+        self.public = Minio(
+            settings.s3_public_endpoint or settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise ObjectMissing(f"{args[0]}/{args[1]}") from exc
+            raise
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    def put_blocking(
+        self, bucket: str, key: str, data: BinaryIO, length: int, content_type: str
+    ) -> None:
+        """Runs in a worker thread; multipart when the length is unknown or large."""
+        try:
+            self.client.put_object(
+                bucket,
+                key,
+                data,
+                length,
+                content_type=content_type,
+                part_size=self.settings.part_size,
+                num_parallel_uploads=1,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def remove(self, bucket: str, key: str) -> None:
+        """Idempotent: a missing object is already removed."""
+        try:
+            await self._call(self.client.remove_object, bucket, key)
+        except ObjectMissing:
+            return
+
+    async def exists(self, bucket: str, key: str) -> bool:
+        try:
+            await self._call(self.client.stat_object, bucket, key)
+        except ObjectMissing:
+            return False
+        return True
+
+    async def read(
+        self, bucket: str, key: str, offset: int = 0, length: int = 0
+    ) -> AsyncIterator[bytes]:
+        """The bytes of an object (or of a range), in chunks, never the whole file at once."""
+        response = await self._call(self.client.get_object, bucket, key, offset, length)
+        try:
+            while True:
+                try:
+                    chunk = await asyncio.to_thread(response.read, READ_CHUNK)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    raise _unavailable(exc) from exc
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def copy_locked(self, source_key: str, bucket: str, key: str, until: dt.datetime) -> None:
+        """A server-side copy into the object-lock bucket, retained until `until`."""
+        mode = COMPLIANCE if self.settings.lock_mode == "COMPLIANCE" else GOVERNANCE
+        await self._call(
+            self.client.copy_object,
+            bucket,
+            key,
+            CopySource(self.settings.bucket, source_key),
+            retention=Retention(mode, until),
+        )
+
+    async def extend_retention(self, bucket: str, key: str, until: dt.datetime) -> None:
+        mode = COMPLIANCE if self.settings.lock_mode == "COMPLIANCE" else GOVERNANCE
+        await self._call(self.client.set_object_retention, bucket, key, Retention(mode, until))
+
+    def presign(self, bucket: str, key: str, content_disposition: str, content_type: str) -> str:
+        return self.public.presigned_get_object(
+            bucket,
+            key,
+            expires=dt.timedelta(seconds=self.settings.presign_seconds),
+            response_headers={
+                "response-content-disposition": content_disposition,
+                "response-content-type": content_type,
+            },
+        )
+
+    async def ping(self) -> None:
+        await self._call(self.client.bucket_exists, self.settings.bucket)
