@@ -21,6 +21,8 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from services.common.db import is_unavailable
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://qlvb.gov.vn/problems/"
 
@@ -188,6 +190,16 @@ def http_exception_response(request: Request[Any, Any, Any], exc: HTTPException)
 
 
 def unexpected_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        # The database went away mid-request: the caller should retry, not report a bug.
+        logger.warning("database_unavailable", extra={"path": request.url.path, "error": repr(exc)})
+        return problem_response(
+            request,
+            DependencyUnavailable(
+                "Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau.",
+                "The database is temporarily unreachable; try again later.",
+            ),
+        )
     # The caller learns nothing of the internals; the log carries the trace id to find them.
     logger.exception("unhandled_error", extra={"path": request.url.path})
     code, title_vi, title_en = _LITESTAR_PROBLEMS[500]

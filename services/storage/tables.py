@@ -49,3 +49,16 @@ tenant_usage = sa.Table(
     # NULL: the platform default (setting `default_quota_bytes`).
     sa.Column("quota_bytes", sa.BigInteger, nullable=True),
 )
+
+# Keys of failed uploads whose bytes could not be removed at the time (the S3 server was
+# unreachable); the sweeper removes them. Their object rows are already gone.
+discarded_key = sa.Table(
+    "discarded_key",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("bucket", sa.String(63), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column(
+        "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)

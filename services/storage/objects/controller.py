@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_206_PARTIAL_CONTENT
 
-from services.common.auth.guards import requires_agency, requires_operator, requires_role
+from services.common.auth.guards import requires_agency, requires_operator
 from services.common.auth.principal import Principal, Role
 from services.common.problems import Forbidden, InvalidInput
 from services.storage.objects import records
@@ -202,7 +202,8 @@ class UsageController(Controller):
 
     @get(
         "/usage",
-        guards=[requires_role(Role.AGENCY_ADMIN, Role.LEADER, Role.CLERK)],
+        # Anyone working in the agency may see it: uploaders are the ones who hit the quota.
+        guards=[requires_agency],
         summary="Dung lượng đã dùng và hạn mức của cơ quan",
     )
     async def usage(

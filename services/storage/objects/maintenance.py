@@ -18,7 +18,7 @@ from services.storage.objects import records
 from services.storage.objects.s3 import ObjectStore
 from services.storage.objects.service import ObjectService
 from services.storage.settings import StorageSettings
-from services.storage.tables import outbox, stored_object, tenant_usage
+from services.storage.tables import discarded_key, outbox, stored_object, tenant_usage
 
 logger = logging.getLogger("qlvb.storage.maintenance")
 
@@ -52,9 +52,21 @@ async def sweep_pending(
             )
         )
     removed = await _remove_rows(maintenance, store, rows)
-    if removed:
-        logger.info("swept abandoned uploads", extra={"count": removed})
-    return removed
+    async with maintenance.transaction(None, read_only=True) as conn:
+        keys = list(await conn.execute(select(discarded_key).limit(BATCH)))
+    for key in keys:
+        await store.remove(key.bucket, key.key)
+        async with maintenance.transaction(None) as conn:
+            await conn.execute(
+                discarded_key.delete().where(
+                    discarded_key.c.tenant_id == key.tenant_id,
+                    discarded_key.c.bucket == key.bucket,
+                    discarded_key.c.key == key.key,
+                )
+            )
+    if removed or keys:
+        logger.info("swept abandoned uploads", extra={"rows": removed, "discarded_keys": len(keys)})
+    return removed + len(keys)
 
 
 async def purge_deleted(

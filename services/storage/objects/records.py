@@ -14,7 +14,7 @@ from services.common.auth.principal import Principal
 from services.common.outbox import publish
 from services.common.problems import NotFound
 from services.storage.objects.schemas import StoredObject
-from services.storage.tables import outbox, stored_object, tenant_usage
+from services.storage.tables import discarded_key, outbox, stored_object, tenant_usage
 
 COMMITTED = "committed"
 PENDING = "pending"
@@ -133,6 +133,13 @@ async def delete_row(conn: AsyncConnection, tenant_id: uuid.UUID, object_id: uui
             stored_object.c.tenant_id == tenant_id, stored_object.c.id == object_id
         )
     )
+
+
+async def record_discarded(
+    conn: AsyncConnection, tenant_id: uuid.UUID, bucket: str, key: str
+) -> None:
+    statement = pg_insert(discarded_key).values(tenant_id=tenant_id, bucket=bucket, key=key)
+    await conn.execute(statement.on_conflict_do_nothing())
 
 
 async def fetch(

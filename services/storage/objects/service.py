@@ -26,10 +26,9 @@ from collections.abc import AsyncIterator
 from typing import IO, Any, BinaryIO
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.common.auth.principal import Principal
-from services.common.db import Database
+from services.common.db import Database, is_unavailable
 from services.common.outbox import publish
 from services.common.problems import DependencyUnavailable, InvalidInput
 from services.storage.objects import records
@@ -150,7 +149,9 @@ class ObjectService:
                     key=key,
                     principal=principal,
                 )
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
             raise database_unavailable(exc) from exc
 
         upload = Upload(limit)
@@ -175,7 +176,9 @@ class ObjectService:
                     kind=kind.value,
                     content_type=MEDIA_TYPES[kind],
                 )
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
             # Bytes and pending row stay for the sweeper (see the module docstring).
             logger.warning(
                 "commit of an upload failed",
@@ -189,7 +192,9 @@ class ObjectService:
                 used, _, quota = await records.usage(
                     conn, tenant_id, self.settings.default_quota_bytes
                 )
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
             raise database_unavailable(exc) from exc
         remaining = quota - used
         if remaining <= 0 or (content_length is not None and content_length > remaining):
@@ -273,12 +278,23 @@ class ObjectService:
     async def _discard(
         self, tenant_id: uuid.UUID, object_id: uuid.UUID, bucket: str, key: str
     ) -> None:
-        """Bytes first, then the row; whatever fails here is the sweeper's to finish."""
+        """Remove what a failed upload left. Bytes go first; if the S3 server cannot be reached,
+        the row still goes (the uploader was told nothing was stored) and the key is recorded
+        for the sweeper, which removes any bytes that did arrive. If the database cannot be
+        reached either, the pending row stays and the sweeper finds it."""
         try:
             await self.store.remove(bucket, key)
+            removed = True
+        except DependencyUnavailable:
+            removed = False
+        try:
             async with self.db.transaction(tenant_id) as conn:
                 await records.delete_row(conn, tenant_id, object_id)
+                if not removed:
+                    await records.record_discarded(conn, tenant_id, bucket, key)
         except Exception as exc:
+            if not is_unavailable(exc):
+                raise
             logger.warning(
                 "could not discard a failed upload; the sweeper will",
                 extra={"object_id": str(object_id), "error": repr(exc)},
