@@ -14,7 +14,13 @@ from pathlib import Path
 
 from bench.common import RESULT_PREFIX
 
-BENCHES = ("auth_overhead", "tenant_session", "telemetry_overhead")
+BENCHES = (
+    "auth_overhead",
+    "tenant_session",
+    "telemetry_overhead",
+    "storage_throughput",
+    "login",
+)
 # Each bench keeps itself under about a minute; this only stops one that hangs.
 TIMEOUT_SECONDS = 180
 REPO = Path(__file__).resolve().parent.parent

@@ -29,7 +29,8 @@ class StorageSettings(ServiceSettings, frozen=True, kw_only=True):
     max_inspected_bytes: int = 200 * MiB
     max_xml_bytes: int = 50 * MiB
     default_quota_bytes: int = 500 * GiB
-    part_size: int = 16 * MiB
+    # Held in memory once per upload by the S3 client: it bounds an upload's memory.
+    part_size: int = 8 * MiB
     pending_ttl_seconds: int = 3600
     soft_delete_days: int = 30
     presign_seconds: int = 300

@@ -8,6 +8,7 @@ block, not per network read."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import queue
 import threading
@@ -28,6 +29,8 @@ class BodyPipe(io.RawIOBase):
         self._pending = memoryview(b"")
         self._finished = False
         self._reader_gone = threading.Event()
+        # Hashed on the reader's thread, in parallel with the event loop receiving more.
+        self.sha256 = hashlib.sha256()
 
     # -- event-loop side ----------------------------------------------------------------------
 
@@ -93,6 +96,7 @@ class BodyPipe(io.RawIOBase):
             if item == _END:
                 self._finished = True
                 return 0
+            self.sha256.update(item)
             self._pending = memoryview(item)
         size = min(len(target), len(self._pending))
         target[:size] = self._pending[:size]

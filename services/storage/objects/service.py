@@ -81,13 +81,14 @@ class Upload:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self.sha256 = hashlib.sha256()
+        self.sha256: Any = hashlib.sha256()
 
-    def count(self, chunk: bytes) -> None:
+    def count(self, chunk: bytes, *, digest: bool = True) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
             raise too_large(self.limit)
-        self.sha256.update(chunk)
+        if digest:
+            self.sha256.update(chunk)
 
 
 class ObjectService:
@@ -225,12 +226,14 @@ class ObjectService:
                 pipe.reader_done()
 
         writer = asyncio.create_task(asyncio.to_thread(put))
+        # The pipe hashes what the S3 side reads, off the event loop.
+        upload.sha256 = pipe.sha256
         try:
-            upload.count(head)
+            upload.count(head, digest=False)
             await pipe.feed(head)
             async for chunk in body:
                 if chunk:
-                    upload.count(chunk)
+                    upload.count(chunk, digest=False)
                     await pipe.feed(chunk)
             await pipe.close_writer()
         except PipeClosed:

@@ -1,0 +1,305 @@
+"""bench/storage_throughput: uploads and downloads through the storage service against the MinIO
+SDK talking to the same MinIO directly, in the same run; and the service's memory while a 1 GiB
+file streams through it.
+
+The service runs as it does in production: `qlvb serve storage` (uvicorn) in its own process, on
+a free loopback port, against the test database and buckets. The client is httpx over real
+sockets; the baseline is `Minio.put_object` / `get_object` from this process. Rounds alternate
+between the two so that machine noise falls on both. Bench files live under a tenant of their
+own and are removed at the end (bytes and rows)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+from minio import Minio
+
+from bench.common import BenchError, Result, detail, median, report
+from devstack.environment import TEST_DATABASE, service_environment, stack_values
+
+NAME = "storage_throughput"
+TARGET = 0.8
+MiB = 1 << 20
+ROUNDS = {1: 9, 100: 3}
+RSS_FILE = 1024 * MiB
+RSS_LIMIT = 64 * MiB
+BUCKET = "qlvb-test-files"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def payload(size: int) -> bytes:
+    block = b"%PDF-1.7\n" + os.urandom(MiB - 9)
+    return (block * (size // MiB + 1))[:size]
+
+
+def service_token(env: dict[str, str]) -> str:
+    values = stack_values()
+    response = httpx.post(
+        f"{env['QLVB_OIDC_ISSUER']}/protocol/openid-connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "qlvb-docs",
+            "client_secret": values["QLVB_CLIENT_SECRET"],
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+class Service:
+    """`qlvb serve storage` in a child process."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        child_env = {
+            **os.environ,
+            **env,
+            "QLVB_STORAGE_PORT": str(self.port),
+            "QLVB_STORAGE_BUCKET": BUCKET,
+            "QLVB_STORAGE_LOCKED_BUCKET": "qlvb-test-issued",
+            "QLVB_LOG_LEVEL": "WARNING",
+        }
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "qlvb"), "serve", "storage"],
+            cwd=REPO,
+            env=child_env,
+            stdout=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> None:
+        for _ in range(600):
+            if self.process.poll() is not None:
+                raise BenchError("the storage service exited at start-up")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise BenchError("the storage service did not become ready")
+
+    def rss(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise BenchError("no VmRSS")
+
+    def stop(self) -> None:
+        self.process.terminate()  # the child this bench started, by its own handle
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def chunks(data: bytes, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start : start + size])
+
+
+async def generated(total: int, size: int = MiB) -> AsyncIterator[bytes]:
+    block = b"%PDF-1.7\n" + os.urandom(size - 9)
+    sent = 0
+    while sent < total:
+        piece = block[: min(size, total - sent)]
+        sent += len(piece)
+        yield piece
+
+
+class Peak:
+    """Samples the service's resident memory while a transfer runs."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.service.rss())
+            time.sleep(0.02)
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def run() -> Result:
+    env = service_environment(TEST_DATABASE)
+    token = service_token(env)
+    tenant = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {token}", "X-Agency-Id": str(tenant)}
+    s3 = Minio(
+        env["QLVB_S3_ENDPOINT"],
+        access_key=env["QLVB_S3_ACCESS_KEY"],
+        secret_key=env["QLVB_S3_SECRET_KEY"],
+        secure=False,
+        region="us-east-1",
+    )
+    service = Service(env)
+    uploaded: list[str] = []
+    figures: dict[str, dict[int, float]] = {"up": {}, "down": {}, "sdk_up": {}, "sdk_down": {}}
+    try:
+        await asyncio.to_thread(service.wait_ready)
+        timeout = httpx.Timeout(300.0, connect=5.0)
+        async with httpx.AsyncClient(base_url=service.url, timeout=timeout) as client:
+            for size_mib, rounds in ROUNDS.items():
+                data = payload(size_mib * MiB)
+                up, down, sdk_up, sdk_down = [], [], [], []
+                for index in range(rounds):
+                    start = time.perf_counter()
+                    response = await client.post(
+                        "/api/v1/objects",
+                        params={"name": f"bench-{size_mib}.pdf"},
+                        content=chunks(data),
+                        headers=headers,
+                    )
+                    up.append(time.perf_counter() - start)
+                    if response.status_code != 201:
+                        raise BenchError(f"upload: HTTP {response.status_code} {response.text}")
+                    object_id = response.json()["id"]
+                    uploaded.append(object_id)
+
+                    start = time.perf_counter()
+                    received = 0
+                    async with client.stream(
+                        "GET", f"/api/v1/objects/{object_id}/content", headers=headers
+                    ) as stream:
+                        async for piece in stream.aiter_raw():
+                            received += len(piece)
+                    down.append(time.perf_counter() - start)
+                    if received != len(data):
+                        raise BenchError(f"download returned {received} of {len(data)} bytes")
+
+                    key = f"bench/{tenant}/{size_mib}-{index}"
+                    start = time.perf_counter()
+                    await asyncio.to_thread(
+                        s3.put_object, BUCKET, key, io.BytesIO(data), len(data), part_size=16 * MiB
+                    )
+                    sdk_up.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    await asyncio.to_thread(_sdk_read, s3, key)
+                    sdk_down.append(time.perf_counter() - start)
+                    await asyncio.to_thread(s3.remove_object, BUCKET, key)
+
+                mib = float(size_mib)
+                figures["up"][size_mib] = mib / median(up)
+                figures["down"][size_mib] = mib / median(down)
+                figures["sdk_up"][size_mib] = mib / median(sdk_up)
+                figures["sdk_down"][size_mib] = mib / median(sdk_down)
+
+            # Memory: one 1 GiB upload, generated on the fly (the client holds 1 MiB at a time).
+            before = service.rss()
+            with Peak(service) as peak:
+                response = await client.post(
+                    "/api/v1/objects",
+                    params={"name": "bench-1GiB.pdf"},
+                    content=generated(RSS_FILE),
+                    headers=headers,
+                )
+            if response.status_code != 201:
+                raise BenchError(f"1 GiB upload: HTTP {response.status_code} {response.text}")
+            uploaded.append(response.json()["id"])
+            growth = peak.peak - before
+    finally:
+        service.stop()
+        await _clean(env, s3, tenant)
+
+    for size_mib in ROUNDS:
+        detail(
+            NAME,
+            f"{size_mib} MiB: upload service {figures['up'][size_mib]:.0f} MiB/s vs SDK "
+            f"{figures['sdk_up'][size_mib]:.0f} MiB/s (ratio "
+            f"{figures['up'][size_mib] / figures['sdk_up'][size_mib]:.3f}); download service "
+            f"{figures['down'][size_mib]:.0f} MiB/s vs SDK {figures['sdk_down'][size_mib]:.0f} "
+            f"MiB/s (ratio {figures['down'][size_mib] / figures['sdk_down'][size_mib]:.3f})",
+        )
+    detail(
+        NAME,
+        f"1 GiB upload: service RSS {before / MiB:.0f} MiB before, peak {peak.peak / MiB:.0f} MiB, "
+        f"growth {growth / MiB:.1f} MiB (limit {RSS_LIMIT / MiB:.0f} MiB: "
+        f"{'met' if growth < RSS_LIMIT else 'NOT met'})",
+    )
+    report(
+        Result(
+            f"{NAME}_download_100MiB",
+            figures["down"][100],
+            figures["sdk_down"][100],
+            "MiB/s",
+            TARGET,
+        )
+    )
+    result = Result(NAME, figures["up"][100], figures["sdk_up"][100], "MiB/s", TARGET)
+    report(result)
+    return result
+
+
+def _sdk_read(s3: Minio, key: str) -> int:
+    response = s3.get_object(BUCKET, key)
+    try:
+        return sum(len(chunk) for chunk in _stream(response))
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def _stream(response: object) -> Iterator[bytes]:
+    while chunk := response.read(MiB):  # type: ignore[attr-defined]
+        yield chunk
+
+
+async def _clean(env: dict[str, str], s3: Minio, tenant: uuid.UUID) -> None:
+    """Bench bytes and rows go: bytes first, then rows, as the service itself does."""
+    from sqlalchemy import text
+
+    from services.common.db import Database
+
+    for prefix in (f"{tenant}/", f"bench/{tenant}/"):
+        for item in s3.list_objects(BUCKET, prefix=prefix, recursive=True):
+            s3.remove_object(BUCKET, item.object_name or "")
+    db = Database.from_url(env["QLVB_STORAGE_RELAY_DATABASE_URL"], pool_size=1)
+    try:
+        async with db.transaction(None) as conn:
+            await conn.execute(
+                text("DELETE FROM storage.object WHERE tenant_id = :t"), {"t": tenant}
+            )
+            await conn.execute(
+                text("UPDATE storage.tenant_usage SET bytes = 0, objects = 0 WHERE tenant_id = :t"),
+                {"t": tenant},
+            )
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
