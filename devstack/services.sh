@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The four QLVB services and their outbox relays as background processes of the local stack.
+# The four QLVB services, their outbox relays and job workers as background processes of the
+# local stack.
 #   devstack/services.sh start | stop | status
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +27,10 @@ start() {
       setsid nohup "$repo/.venv/bin/qlvb" relay "$s" >"$logs/relay-$s.log" 2>&1 &
       echo $! >"$run/relay-$s.pid"
     fi
+    if ! alive "$run/worker-$s.pid"; then
+      setsid nohup "$repo/.venv/bin/qlvb" worker "$s" >"$logs/worker-$s.log" 2>&1 &
+      echo $! >"$run/worker-$s.pid"
+    fi
   done
   for s in "${services[@]}"; do
     var="QLVB_${s^^}_PORT"; port="${!var}"
@@ -40,7 +45,7 @@ start() {
 
 stop() {
   local f
-  for f in "$run"/service-*.pid "$run"/relay-*.pid; do
+  for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid; do
     [ -f "$f" ] || continue
     alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
     rm -f "$f"
