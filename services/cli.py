@@ -92,6 +92,33 @@ def worker(service: str) -> None:
     asyncio.run(run_worker(make_worker(_settings(service), jobs.FUNCTIONS, jobs.CRON_JOBS)))
 
 
+def audit_verify(tenant: str) -> int:
+    import uuid
+
+    from services.common.db import Database
+    from services.docs.audit.chain import verify
+
+    tenant_id = uuid.UUID(tenant)
+
+    async def run() -> int:
+        db = Database.from_url(_settings("docs").database_url, pool_size=1)
+        try:
+            async with db.transaction(tenant_id, read_only=True) as conn:
+                report = await verify(conn, tenant_id)
+        finally:
+            await db.dispose()
+        if report.intact:
+            print(f"audit chain of {tenant_id}: {report.entries} entries, intact")
+            return 0
+        print(
+            f"audit chain of {tenant_id}: BROKEN at entry {report.first_broken_seq} "
+            f"({report.reason}); {report.entries} entries read"
+        )
+        return 1
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qlvb", description="QLVB platform command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("service", choices=SERVICES)
     p = sub.add_parser("worker", help="run a service's background jobs (saq)")
     p.add_argument("service", choices=SERVICES)
+    p = sub.add_parser("audit-verify", help="verify an agency's audit chain (docs service)")
+    p.add_argument("tenant", help="the agency's id")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -116,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         relay(args.service)
     elif args.command == "worker":
         worker(args.service)
+    elif args.command == "audit-verify":
+        return audit_verify(args.tenant)
     return 0
 
 

@@ -1,0 +1,178 @@
+"""A hash chain per tenant: each entry carries the hash of the previous one, so removing,
+reordering or editing any entry breaks every hash after it.
+
+The service's database role may insert entries but not update or delete them (migration
+docs_0002); the chain makes tampering by anyone who can (a superuser, a restored backup)
+visible. Appends are ordered by a row lock on the tenant's chain head."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.auth.principal import Principal
+from services.docs.tables import audit_entry, audit_head
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(msgspec.Struct, kw_only=True):
+    seq: int
+    at: dt.datetime
+    actor: str
+    actor_name: str
+    acting_for: str | None
+    action: str
+    entity: str
+    entity_id: uuid.UUID | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class ChainReport(msgspec.Struct, kw_only=True):
+    entries: int
+    intact: bool
+    first_broken_seq: int | None = None
+    reason: str = ""
+
+
+def entry_hash(tenant_id: uuid.UUID, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"tenant_id": str(tenant_id), **fields},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    return {
+        "seq": int(row["seq"]),
+        "at": row["at"].astimezone(dt.UTC).isoformat(),
+        "actor": row["actor"],
+        "actor_name": row["actor_name"],
+        "acting_for": row["acting_for"],
+        "action": row["action"],
+        "entity": row["entity"],
+        "entity_id": str(row["entity_id"]) if row["entity_id"] else None,
+        "data": row["data"],
+        "prev_hash": row["prev_hash"],
+    }
+
+
+async def append(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    principal: Principal,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | None,
+    data: dict[str, Any],
+    *,
+    acting_for: str | None = None,
+) -> AuditEntry:
+    """Add an entry in the caller's transaction (it commits or vanishes with the change)."""
+    # The first append of a tenant creates the head; concurrent first appends wait for it.
+    await conn.execute(
+        pg_insert(audit_head)
+        .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing()
+    )
+    head = (
+        await conn.execute(
+            select(audit_head).where(audit_head.c.tenant_id == tenant_id).with_for_update()
+        )
+    ).one()
+    seq, prev_hash = int(head.seq) + 1, str(head.hash)
+    # Stored at microsecond precision, hashed exactly as stored.
+    at = dt.datetime.now(dt.UTC)
+    row = {
+        "seq": seq,
+        "at": at,
+        "actor": principal.subject,
+        "actor_name": principal.name or principal.username,
+        "acting_for": acting_for,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "data": json.loads(json.dumps(data, default=str)),
+        "prev_hash": prev_hash,
+    }
+    digest = entry_hash(tenant_id, _fields(row))
+    await conn.execute(insert(audit_entry).values(tenant_id=tenant_id, hash=digest, **row))
+    await conn.execute(
+        update(audit_head).where(audit_head.c.tenant_id == tenant_id).values(seq=seq, hash=digest)
+    )
+    return AuditEntry(hash=digest, **row)
+
+
+async def verify(conn: AsyncConnection, tenant_id: uuid.UUID, batch: int = 5000) -> ChainReport:
+    """Walk the tenant's chain from the start; report the first entry that does not fit."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    count = 0
+    after = 0
+    while True:
+        rows = (
+            (
+                await conn.execute(
+                    select(audit_entry)
+                    .where(audit_entry.c.tenant_id == tenant_id, audit_entry.c.seq > after)
+                    .order_by(audit_entry.c.seq)
+                    .limit(batch)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            break
+        for row in rows:
+            count += 1
+            seq = int(row["seq"])
+            if seq != expected_seq:
+                return ChainReport(
+                    entries=count,
+                    intact=False,
+                    first_broken_seq=expected_seq,
+                    reason=f"entry {expected_seq} is missing",
+                )
+            if row["prev_hash"] != expected_prev:
+                return ChainReport(
+                    entries=count,
+                    intact=False,
+                    first_broken_seq=seq,
+                    reason="previous hash does not match",
+                )
+            if entry_hash(tenant_id, _fields(row)) != row["hash"]:
+                return ChainReport(
+                    entries=count,
+                    intact=False,
+                    first_broken_seq=seq,
+                    reason="content does not match its hash",
+                )
+            expected_prev = row["hash"]
+            expected_seq = seq + 1
+            after = seq
+    head = (
+        await conn.execute(select(audit_head).where(audit_head.c.tenant_id == tenant_id))
+    ).one_or_none()
+    if head is not None and (int(head.seq), str(head.hash)) != (expected_seq - 1, expected_prev):
+        return ChainReport(
+            entries=count,
+            intact=False,
+            first_broken_seq=expected_seq,
+            reason="entries after this one were removed",
+        )
+    return ChainReport(entries=count, intact=True)

@@ -1,0 +1,1 @@
+"""Working days: weekends, public holidays and make-up days, for deadlines."""

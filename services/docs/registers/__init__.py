@@ -1,0 +1,1 @@
+"""Sổ văn bản: registers and their gapless yearly numbers."""
