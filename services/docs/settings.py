@@ -6,7 +6,8 @@ from services.common.settings import ServiceSettings, load_settings
 
 
 class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
-    pass
+    # The identity service (who works in which agency).
+    identity_url: str = "http://127.0.0.1:8102"
 
 
 def load() -> DocsSettings:

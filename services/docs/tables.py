@@ -74,3 +74,78 @@ audit_head = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# A document of the agency. Incoming ones wait for registration (`waiting`), are registered with
+# an arrival number, then assigned, processed and completed; or returned to the sender.
+document = sa.Table(
+    "document",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("source", sa.String(12), nullable=False),  # paper | electronic
+    sa.Column("delivery_id", sa.Uuid, nullable=True),
+    sa.Column("edxml_document_id", sa.String(100), nullable=True),
+    sa.Column("register_id", sa.Uuid, nullable=True),
+    sa.Column("arrival_year", sa.SmallInteger, nullable=True),
+    sa.Column("arrival_number", sa.Integer, nullable=True),
+    sa.Column("arrived_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("registered_by", sa.String(64), nullable=True),
+    sa.Column("sender_code", sa.String(35), nullable=True),
+    sa.Column("sender_name", sa.String(300), nullable=False),
+    sa.Column("number_symbol", sa.String(100), nullable=False),
+    sa.Column("doc_type", sa.String(10), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("signer", sa.String(200), nullable=False, server_default=""),
+    sa.Column("urgency", sa.String(16), nullable=False),
+    sa.Column("confidentiality", sa.String(12), nullable=False),
+    sa.Column("pages", sa.Integer, nullable=True),
+    sa.Column("due_on", sa.Date, nullable=True),
+    sa.Column("ocr_text", sa.Text, nullable=True),
+    sa.Column("result", sa.Text, nullable=True),
+    sa.Column("reply_document_id", sa.Uuid, nullable=True),
+    sa.Column("return_reason", sa.Text, nullable=True),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("created_by", sa.String(64), nullable=False),
+)
+
+document_file = sa.Table(
+    "document_file",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("document_id", sa.Uuid, primary_key=True),
+    sa.Column("object_id", sa.Uuid, primary_key=True),
+    sa.Column("role", sa.String(12), nullable=False),  # main | attachment | ocr
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+)
+
+# Who handles a document: lead (chủ trì), cooperating (phối hợp) or for information (để biết).
+assignment = sa.Table(
+    "assignment",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("document_id", sa.Uuid, nullable=False),
+    sa.Column("parent_id", sa.Uuid, nullable=True),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("assignee", sa.String(64), nullable=False),
+    sa.Column("assignee_name", sa.String(200), nullable=False),
+    sa.Column("department", sa.String(200), nullable=False, server_default=""),
+    sa.Column("deadline", sa.Date, nullable=True),
+    sa.Column("direction", sa.Text, nullable=False, server_default=""),
+    sa.Column("assigned_by", sa.String(64), nullable=False),
+    sa.Column(
+        "assigned_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("requested_deadline", sa.Date, nullable=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+)

@@ -31,10 +31,16 @@ async def test_health_answers_without_a_token(client: AsyncTestClient[Litestar])
     assert response.json()["status"] == "ok"
 
 
+# Beyond PostgreSQL and Redis, each service checks what else it cannot work without.
+EXTRA_CHECKS = {"storage": {"s3": "ok"}}
+
+
 async def test_ready_checks_database_and_redis(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"postgresql": "ok", "redis": "ok"}
+    service = response.json()["service"]
+    expected = {"postgresql": "ok", "redis": "ok", **EXTRA_CHECKS.get(service, {})}
+    assert response.json()["checks"] == expected
 
 
 async def test_openapi_document_is_served(client: AsyncTestClient[Litestar]) -> None:

@@ -1,0 +1,1 @@
+"""Incoming documents: reception, registration, assignment and processing (NĐ 30, Điều 20-24)."""

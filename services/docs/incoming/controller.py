@@ -1,0 +1,180 @@
+"""HTTP API of incoming documents and their processing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from services.common.auth.guards import requires_agency
+from services.common.auth.principal import Principal
+from services.docs.incoming.schemas import (
+    Assign,
+    AssignmentRequest,
+    Completion,
+    DocumentCard,
+    ExtensionRequest,
+    Opinion,
+    Page,
+    PaperDocument,
+    Registration,
+    Return,
+)
+from services.docs.incoming.service import IncomingService
+
+DocumentState = Literal["waiting", "registered", "assigned", "processing", "completed", "returned"]
+
+
+class IncomingController(Controller):
+    path = "/api/v1/incoming"
+    tags = ("incoming",)
+    guards = (requires_agency,)
+
+    @get("", summary="Danh sách văn bản đến (tìm kiếm, lọc, phân trang)")
+    async def list_documents(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        # `state` is a reserved keyword of Litestar handlers; the query parameter keeps the name.
+        document_state: Annotated[DocumentState | None, QueryParameter(name="state")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        mine: Annotated[bool, QueryParameter()] = False,
+        overdue: Annotated[bool, QueryParameter()] = False,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> Page:
+        return await incoming.list(
+            tenant_id,
+            request.user,
+            state=document_state,
+            query=q,
+            assigned_to_me=mine,
+            overdue=overdue,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    @post("", status_code=HTTP_201_CREATED, summary="Tiếp nhận văn bản giấy (và vào sổ)")
+    async def receive_paper(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[PaperDocument],
+    ) -> DocumentCard:
+        return await incoming.receive_paper(tenant_id, request.user, data)
+
+    @get("/{document_id:uuid}", summary="Phiếu văn bản: thông tin, tệp, phân công, lịch sử")
+    async def card(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+    ) -> DocumentCard:
+        return await incoming.card(tenant_id, request.user, document_id)
+
+    @post("/{document_id:uuid}/register", status_code=HTTP_200_OK, summary="Vào sổ văn bản đến")
+    async def register(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[Registration],
+    ) -> DocumentCard:
+        return await incoming.register(tenant_id, request.user, document_id, data)
+
+    @post("/{document_id:uuid}/return", status_code=HTTP_200_OK, summary="Trả lại nơi gửi")
+    async def return_to_sender(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[Return],
+    ) -> DocumentCard:
+        return await incoming.return_to_sender(tenant_id, request.user, document_id, data.reason)
+
+    @post("/{document_id:uuid}/assignments", status_code=HTTP_200_OK, summary="Phân công xử lý")
+    async def assign(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[Assign],
+    ) -> DocumentCard:
+        return await incoming.assign(tenant_id, request.user, document_id, data)
+
+    @post("/{document_id:uuid}/opinions", status_code=HTTP_200_OK, summary="Cho ý kiến")
+    async def opinion(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[Opinion],
+    ) -> DocumentCard:
+        return await incoming.opinion(tenant_id, request.user, document_id, data.text)
+
+    @post("/{document_id:uuid}/complete", status_code=HTTP_200_OK, summary="Hoàn thành xử lý")
+    async def complete(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[Completion],
+    ) -> DocumentCard:
+        return await incoming.complete(tenant_id, request.user, document_id, data)
+
+
+class AssignmentController(Controller):
+    path = "/api/v1/assignments"
+    tags = ("incoming",)
+    guards = (requires_agency,)
+
+    @post("/{assignment_id:uuid}/reassign", status_code=HTTP_200_OK, summary="Chuyển tiếp")
+    async def reassign(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        assignment_id: FromPath[uuid.UUID],
+        data: JSONBody[AssignmentRequest],
+    ) -> DocumentCard:
+        return await incoming.reassign(tenant_id, request.user, assignment_id, data)
+
+    @post("/{assignment_id:uuid}/extension", status_code=HTTP_200_OK, summary="Xin gia hạn")
+    async def request_extension(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        assignment_id: FromPath[uuid.UUID],
+        data: JSONBody[ExtensionRequest],
+    ) -> DocumentCard:
+        return await incoming.request_extension(tenant_id, request.user, assignment_id, data)
+
+    @post(
+        "/{assignment_id:uuid}/extension/{decision:str}",
+        status_code=HTTP_200_OK,
+        summary="Đồng ý hoặc không đồng ý gia hạn (approve | refuse)",
+    )
+    async def decide_extension(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        assignment_id: FromPath[uuid.UUID],
+        decision: FromPath[Literal["approve", "refuse"]],
+    ) -> DocumentCard:
+        return await incoming.decide_extension(
+            tenant_id, request.user, assignment_id, decision == "approve"
+        )

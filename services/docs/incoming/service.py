@@ -1,0 +1,953 @@
+"""The rules of incoming documents (NĐ 30/2020, Điều 20-24).
+
+Every change happens in one tenant transaction together with its audit entry (the document
+card's history) and, where the sender must learn of it, a `document.status_changed` event."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import Any, Protocol
+
+import msgspec
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.auth.principal import Principal, Role
+from services.common.db import Database
+from services.common.outbox import publish
+from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
+from services.docs.audit import chain
+from services.docs.calendar.workdays import load_calendar
+from services.docs.catalog.types import BY_CODE, URGENCY_DAYS, Confidentiality, Urgency
+from services.docs.incoming.schemas import (
+    Assign,
+    AssignmentRequest,
+    AssignmentView,
+    Completion,
+    DocumentCard,
+    DocumentSummary,
+    ExtensionRequest,
+    FileRef,
+    HistoryEntry,
+    IncomingFields,
+    Page,
+    PaperDocument,
+    Registration,
+)
+from services.docs.registers.numbering import next_number
+from services.docs.registers.service import INCOMING, default_register_id, ensure_defaults
+from services.docs.tables import (
+    assignment,
+    audit_entry,
+    document,
+    document_file,
+    outbox,
+    register,
+)
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+STATUS_TOPIC = "document.status_changed"
+
+CLERKS = (Role.CLERK,)
+ASSIGNERS = (Role.LEADER, Role.DEPUTY_LEADER, Role.CLERK)
+HEADS = (Role.DEPARTMENT_HEAD, Role.LEADER, Role.DEPUTY_LEADER)
+
+
+class Member(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    name: str
+    department: str = ""
+
+
+class Directory(Protocol):
+    """Who works in an agency: the identity service is the source of truth."""
+
+    async def member(self, tenant_id: uuid.UUID, username: str) -> Member | None: ...
+
+
+def today() -> dt.date:
+    return dt.datetime.now(VIETNAM).date()
+
+
+def _require(principal: Principal, roles: tuple[Role, ...], action_vi: str, action_en: str) -> None:
+    if not principal.has_role(*roles):
+        raise Forbidden(f"Bạn không có quyền {action_vi}.", f"You may not {action_en}.")
+
+
+def _not_found(document_id: uuid.UUID) -> NotFound:
+    return NotFound(f"Không tìm thấy văn bản {document_id}.", f"No document {document_id}.")
+
+
+def _check_fields(fields: IncomingFields, arrived_on: dt.date) -> None:
+    errors: list[dict[str, Any]] = []
+    if fields.doc_type not in BY_CODE:
+        errors.append(
+            {
+                "field": "doc_type",
+                "message": f"Loại văn bản “{fields.doc_type}” không có"
+                " trong danh mục (NĐ 30, Phụ lục III).",
+            }
+        )
+    if fields.issued_on > today():
+        errors.append({"field": "issued_on", "message": "Ngày ban hành ở tương lai."})
+    if fields.due_on is not None and fields.due_on < arrived_on:
+        errors.append({"field": "due_on", "message": "Hạn giải quyết trước ngày đến."})
+    if errors:
+        raise InvalidInput(
+            "Thông tin văn bản chưa hợp lệ: " + " ".join(e["message"] for e in errors),
+            "The document's fields are invalid.",
+            errors=errors,
+        )
+
+
+def _fields_values(fields: IncomingFields) -> dict[str, Any]:
+    return {
+        "sender_name": fields.sender_name.strip(),
+        "sender_code": fields.sender_code,
+        "number_symbol": fields.number_symbol.strip(),
+        "doc_type": fields.doc_type,
+        "issued_on": fields.issued_on,
+        "subject": fields.subject.strip(),
+        "signer": fields.signer.strip(),
+        "urgency": fields.urgency.value,
+        "confidentiality": fields.confidentiality.value,
+        "pages": fields.pages,
+        "due_on": fields.due_on,
+    }
+
+
+def _encode_cursor(arrived_at: dt.datetime, document_id: uuid.UUID) -> str:
+    raw = json.dumps([arrived_at.isoformat(), str(document_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        arrived, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return dt.datetime.fromisoformat(arrived), uuid.UUID(ident)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("Con trỏ trang không hợp lệ.", "Invalid page cursor.") from exc
+
+
+def _summary(row: Any, on: dt.date) -> DocumentSummary:
+    return DocumentSummary(
+        id=row.id,
+        state=row.state,
+        arrival_number=row.arrival_number,
+        arrival_year=row.arrival_year,
+        arrived_at=row.arrived_at,
+        sender_name=row.sender_name,
+        number_symbol=row.number_symbol,
+        doc_type=row.doc_type,
+        issued_on=row.issued_on,
+        subject=row.subject,
+        urgency=row.urgency,
+        confidentiality=row.confidentiality,
+        due_on=row.due_on,
+        overdue=row.due_on is not None and row.state != "completed" and row.due_on < on,
+    )
+
+
+def _assignment_view(row: Any) -> AssignmentView:
+    return AssignmentView(
+        id=row.id,
+        role=row.role,
+        assignee=row.assignee,
+        assignee_name=row.assignee_name,
+        department=row.department,
+        deadline=row.deadline,
+        direction=row.direction,
+        assigned_by=row.assigned_by,
+        assigned_at=row.assigned_at,
+        state=row.state,
+        parent_id=row.parent_id,
+        requested_deadline=row.requested_deadline,
+    )
+
+
+class IncomingService:
+    def __init__(self, db: Database, directory: Directory) -> None:
+        self.db = db
+        self.directory = directory
+
+    # -- reception ----------------------------------------------------------------------------
+
+    async def receive_paper(
+        self, tenant_id: uuid.UUID, principal: Principal, body: PaperDocument
+    ) -> DocumentCard:
+        _require(principal, CLERKS, "vào sổ văn bản đến", "register incoming documents")
+        arrived_at = body.arrived_at or dt.datetime.now(dt.UTC)
+        _check_fields(body, arrived_at.astimezone(VIETNAM).date())
+        document_id = uuid.uuid4()
+        async with self.db.transaction(tenant_id) as conn:
+            await conn.execute(
+                insert(document).values(
+                    tenant_id=tenant_id,
+                    id=document_id,
+                    direction=INCOMING,
+                    state="waiting",
+                    source="paper",
+                    arrived_at=arrived_at,
+                    created_by=principal.username,
+                    **_fields_values(body),
+                )
+            )
+            await self._attach(conn, tenant_id, document_id, body.files)
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.received",
+                "document",
+                document_id,
+                {"source": "paper", "files": len(body.files)},
+            )
+            if body.register:
+                await self._register(conn, tenant_id, principal, document_id, body.register_id)
+        return await self.card(tenant_id, principal, document_id)
+
+    async def receive_delivery(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, payload: dict[str, Any]
+    ) -> uuid.UUID | None:
+        """A delivery from the interchange service lands in the waiting queue, once.
+
+        Returns the new document's id, or None when this delivery was already received."""
+        delivery_id = uuid.UUID(str(payload["delivery_id"]))
+        existing = (
+            await conn.execute(
+                select(document.c.id).where(
+                    document.c.tenant_id == tenant_id, document.c.delivery_id == delivery_id
+                )
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return None
+        fields = msgspec.convert(payload["fields"], IncomingFields)
+        if fields.confidentiality is not Confidentiality.NORMAL:
+            # Luật Bảo vệ bí mật nhà nước, Điều 5: never over the network. Refuse, and say so.
+            raise InvalidInput(
+                "Văn bản mật không được gửi qua mạng; không tiếp nhận.",
+                "Confidential documents may not travel over the network; refused.",
+            )
+        files = msgspec.convert(payload.get("files", []), list[FileRef])
+        document_id = uuid.uuid4()
+        await conn.execute(
+            insert(document).values(
+                tenant_id=tenant_id,
+                id=document_id,
+                direction=INCOMING,
+                state="waiting",
+                source="electronic",
+                delivery_id=delivery_id,
+                edxml_document_id=payload.get("edxml_document_id"),
+                arrived_at=dt.datetime.now(dt.UTC),
+                created_by="interchange",
+                **_fields_values(fields),
+            )
+        )
+        await self._attach(conn, tenant_id, document_id, files)
+        return document_id
+
+    async def _attach(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        document_id: uuid.UUID,
+        files: list[FileRef],
+    ) -> None:
+        seen: set[uuid.UUID] = set()
+        for file in files:
+            if file.object_id in seen:
+                raise InvalidInput("Một tệp được đính kèm hai lần.", "A file is attached twice.")
+            seen.add(file.object_id)
+            await conn.execute(
+                insert(document_file).values(
+                    tenant_id=tenant_id,
+                    document_id=document_id,
+                    object_id=file.object_id,
+                    role=file.role,
+                    file_name=file.file_name,
+                    sha256=file.sha256,
+                    size=file.size,
+                )
+            )
+
+    # -- registration -------------------------------------------------------------------------
+
+    async def register(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        document_id: uuid.UUID,
+        body: Registration,
+    ) -> DocumentCard:
+        _require(principal, CLERKS, "vào sổ văn bản đến", "register incoming documents")
+        async with self.db.transaction(tenant_id) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id, for_update=True)
+            if row.state != "waiting":
+                raise Conflict(
+                    "Văn bản đã được vào sổ hoặc đã trả lại.",
+                    "The document was already registered or returned.",
+                )
+            if body.fields is not None:
+                _check_fields(body.fields, row.arrived_at.astimezone(VIETNAM).date())
+                await conn.execute(
+                    update(document)
+                    .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+                    .values(**_fields_values(body.fields))
+                )
+            await self._register(conn, tenant_id, principal, document_id, body.register_id)
+        return await self.card(tenant_id, principal, document_id)
+
+    async def _register(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        document_id: uuid.UUID,
+        register_id: uuid.UUID | None,
+    ) -> None:
+        row = (
+            await conn.execute(
+                select(document).where(
+                    document.c.tenant_id == tenant_id, document.c.id == document_id
+                )
+            )
+        ).one()
+        confidential = row.confidentiality != Confidentiality.NORMAL.value
+        await ensure_defaults(conn, tenant_id)
+        register_id = register_id or default_register_id(tenant_id, INCOMING, confidential)
+        book = (
+            await conn.execute(
+                select(register).where(
+                    register.c.tenant_id == tenant_id, register.c.id == register_id
+                )
+            )
+        ).one_or_none()
+        if book is None or book.direction != INCOMING or not book.active:
+            raise InvalidInput(
+                "Sổ văn bản đến không tồn tại hoặc đã đóng.",
+                "No such open incoming register.",
+            )
+        if book.confidential != confidential:
+            raise InvalidInput(
+                "Văn bản mật phải vào sổ mật, văn bản thường vào sổ thường (NĐ 30, Điều 22.4).",
+                "Confidential documents go to a confidential register, others to a general one.",
+            )
+        duplicate = (
+            await conn.execute(
+                select(document.c.id, document.c.arrival_number).where(
+                    document.c.tenant_id == tenant_id,
+                    document.c.id != document_id,
+                    document.c.number_symbol == row.number_symbol,
+                    document.c.sender_name == row.sender_name,
+                    document.c.issued_on == row.issued_on,
+                    document.c.arrival_number.is_not(None),
+                )
+            )
+        ).first()
+        if duplicate is not None:
+            raise Conflict(
+                f"Văn bản số {row.number_symbol} của {row.sender_name} đã vào sổ "
+                f"(số đến {duplicate.arrival_number}).",
+                "The same document (number, sender, date) is already registered.",
+                existing_document_id=str(duplicate.id),
+            )
+        arrived_on = row.arrived_at.astimezone(VIETNAM).date()
+        number = await next_number(conn, tenant_id, register_id, arrived_on.year)
+        due_on = row.due_on or await self._default_due(conn, row, arrived_on)
+        await conn.execute(
+            update(document)
+            .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+            .values(
+                state="registered",
+                register_id=register_id,
+                arrival_year=arrived_on.year,
+                arrival_number=number,
+                registered_at=func.now(),
+                registered_by=principal.username,
+                due_on=due_on,
+            )
+        )
+        await chain.append(
+            conn,
+            tenant_id,
+            principal,
+            "incoming.registered",
+            "document",
+            document_id,
+            {
+                "register_id": str(register_id),
+                "arrival_number": number,
+                "arrival_year": arrived_on.year,
+                "due_on": due_on.isoformat() if due_on else None,
+            },
+        )
+        await self._status(conn, tenant_id, row, "accepted")
+
+    async def _default_due(
+        self, conn: AsyncConnection, row: Any, arrived_on: dt.date
+    ) -> dt.date | None:
+        days = URGENCY_DAYS.get(Urgency(row.urgency))
+        if days is None:
+            days = BY_CODE[row.doc_type].default_days
+        calendar = await load_calendar(conn)
+        return calendar.add_working_days(arrived_on, days)
+
+    async def return_to_sender(
+        self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID, reason: str
+    ) -> DocumentCard:
+        _require(principal, CLERKS, "trả lại văn bản", "return documents")
+        async with self.db.transaction(tenant_id) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id, for_update=True)
+            if row.state != "waiting":
+                raise Conflict(
+                    "Chỉ trả lại được văn bản chưa vào sổ.",
+                    "Only documents not yet registered can be returned.",
+                )
+            await conn.execute(
+                update(document)
+                .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+                .values(state="returned", return_reason=reason)
+            )
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.returned",
+                "document",
+                document_id,
+                {"reason": reason},
+            )
+            await self._status(conn, tenant_id, row, "rejected", reason=reason)
+        return await self.card(tenant_id, principal, document_id)
+
+    # -- workflow -----------------------------------------------------------------------------
+
+    async def assign(
+        self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID, body: Assign
+    ) -> DocumentCard:
+        _require(principal, ASSIGNERS, "phân công xử lý", "assign documents")
+        leads = [a for a in body.assignments if a.role == "lead"]
+        if len(leads) > 1:
+            raise InvalidInput(
+                "Chỉ một người chủ trì xử lý văn bản.", "A document has a single lead."
+            )
+        members = [await self._member(tenant_id, a.assignee) for a in body.assignments]
+        async with self.db.transaction(tenant_id) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id, for_update=True)
+            if row.state in ("waiting", "returned", "completed"):
+                raise Conflict(
+                    "Văn bản chưa vào sổ, đã trả lại hoặc đã hoàn thành.",
+                    "The document is not registered, was returned, or is completed.",
+                )
+            if leads and await self._open_lead(conn, tenant_id, document_id) is not None:
+                raise Conflict(
+                    "Văn bản đã có người chủ trì; hãy chuyển lại thay vì giao thêm.",
+                    "The document already has a lead; re-assign instead.",
+                )
+            for request, member in zip(body.assignments, members, strict=True):
+                await self._add_assignment(
+                    conn, tenant_id, principal, row, request, member, parent_id=None
+                )
+            await conn.execute(
+                update(document)
+                .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+                .values(state="assigned")
+            )
+            await self._status(conn, tenant_id, row, "assigned")
+        return await self.card(tenant_id, principal, document_id)
+
+    async def reassign(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        assignment_id: uuid.UUID,
+        request: AssignmentRequest,
+    ) -> DocumentCard:
+        """The holder of an assignment (a department head) hands it on inside the agency."""
+        member = await self._member(tenant_id, request.assignee)
+        async with self.db.transaction(tenant_id) as conn:
+            current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
+            if current.assignee != principal.username or current.state != "open":
+                raise Forbidden(
+                    "Chỉ người đang được giao mới chuyển tiếp được.",
+                    "Only the current holder of an open assignment may re-assign it.",
+                )
+            _require(principal, HEADS, "chuyển tiếp văn bản", "re-assign documents")
+            if request.role != current.role:
+                raise InvalidInput(
+                    "Chuyển tiếp giữ nguyên vai trò (chủ trì, phối hợp, để biết).",
+                    "A re-assignment keeps the role.",
+                )
+            row = await self._fetch(conn, tenant_id, principal, current.document_id)
+            await conn.execute(
+                update(assignment)
+                .where(assignment.c.tenant_id == tenant_id, assignment.c.id == assignment_id)
+                .values(state="reassigned", closed_at=func.now())
+            )
+            await self._add_assignment(
+                conn,
+                tenant_id,
+                principal,
+                row,
+                request,
+                member,
+                parent_id=assignment_id,
+                deadline=request.deadline or current.deadline,
+            )
+        return await self.card(tenant_id, principal, current.document_id)
+
+    async def opinion(
+        self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID, text: str
+    ) -> DocumentCard:
+        async with self.db.transaction(tenant_id) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id)
+            if not await self._involved(conn, tenant_id, principal, row):
+                raise Forbidden(
+                    "Chỉ người được giao hoặc lãnh đạo cho ý kiến.",
+                    "Only assignees and leaders may give opinions.",
+                )
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.opinion",
+                "document",
+                document_id,
+                {"text": text},
+            )
+            if row.state == "assigned":
+                await conn.execute(
+                    update(document)
+                    .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+                    .values(state="processing")
+                )
+                await self._status(conn, tenant_id, row, "processing")
+        return await self.card(tenant_id, principal, document_id)
+
+    async def request_extension(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        assignment_id: uuid.UUID,
+        body: ExtensionRequest,
+    ) -> DocumentCard:
+        async with self.db.transaction(tenant_id) as conn:
+            current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
+            if current.assignee != principal.username or current.state != "open":
+                raise Forbidden(
+                    "Chỉ người được giao xin gia hạn.", "Only the assignee may ask for more time."
+                )
+            if current.deadline is not None and body.deadline <= current.deadline:
+                raise InvalidInput(
+                    "Hạn mới phải sau hạn hiện tại.", "The new deadline must be later."
+                )
+            await conn.execute(
+                update(assignment)
+                .where(assignment.c.tenant_id == tenant_id, assignment.c.id == assignment_id)
+                .values(requested_deadline=body.deadline)
+            )
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.extension_requested",
+                "document",
+                current.document_id,
+                {
+                    "assignment_id": str(assignment_id),
+                    "deadline": body.deadline.isoformat(),
+                    "reason": body.reason,
+                },
+            )
+        return await self.card(tenant_id, principal, current.document_id)
+
+    async def decide_extension(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        assignment_id: uuid.UUID,
+        approve: bool,
+    ) -> DocumentCard:
+        async with self.db.transaction(tenant_id) as conn:
+            current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
+            if current.assigned_by != principal.username:
+                raise Forbidden(
+                    "Chỉ người giao việc quyết định gia hạn.",
+                    "Only the assigner decides on an extension.",
+                )
+            if current.requested_deadline is None:
+                raise Conflict("Không có đề nghị gia hạn.", "No extension was requested.")
+            values: dict[str, Any] = {"requested_deadline": None}
+            if approve:
+                values["deadline"] = current.requested_deadline
+            await conn.execute(
+                update(assignment)
+                .where(assignment.c.tenant_id == tenant_id, assignment.c.id == assignment_id)
+                .values(**values)
+            )
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.extension_approved" if approve else "incoming.extension_refused",
+                "document",
+                current.document_id,
+                {
+                    "assignment_id": str(assignment_id),
+                    "deadline": current.requested_deadline.isoformat(),
+                },
+            )
+        return await self.card(tenant_id, principal, current.document_id)
+
+    async def complete(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        document_id: uuid.UUID,
+        body: Completion,
+    ) -> DocumentCard:
+        async with self.db.transaction(tenant_id) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id, for_update=True)
+            lead = await self._open_lead(conn, tenant_id, document_id)
+            if lead is None or lead.assignee != principal.username:
+                raise Forbidden(
+                    "Chỉ người chủ trì xử lý mới hoàn thành được văn bản.",
+                    "Only the lead assignee may complete the document.",
+                )
+            await conn.execute(
+                update(assignment)
+                .where(
+                    assignment.c.tenant_id == tenant_id,
+                    assignment.c.document_id == document_id,
+                    assignment.c.state == "open",
+                )
+                .values(state="completed", closed_at=func.now())
+            )
+            await conn.execute(
+                update(document)
+                .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
+                .values(
+                    state="completed",
+                    result=body.result,
+                    reply_document_id=body.reply_document_id,
+                    completed_at=func.now(),
+                )
+            )
+            await chain.append(
+                conn,
+                tenant_id,
+                principal,
+                "incoming.completed",
+                "document",
+                document_id,
+                {
+                    "result": body.result,
+                    "reply_document_id": str(body.reply_document_id)
+                    if body.reply_document_id
+                    else None,
+                },
+            )
+            await self._status(conn, tenant_id, row, "completed")
+        return await self.card(tenant_id, principal, document_id)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def card(
+        self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID
+    ) -> DocumentCard:
+        async with self.db.transaction(tenant_id, read_only=True) as conn:
+            row = await self._fetch(conn, tenant_id, principal, document_id)
+            files = (
+                await conn.execute(
+                    select(document_file).where(
+                        document_file.c.tenant_id == tenant_id,
+                        document_file.c.document_id == document_id,
+                    )
+                )
+            ).all()
+            assignments = (
+                await conn.execute(
+                    select(assignment)
+                    .where(
+                        assignment.c.tenant_id == tenant_id,
+                        assignment.c.document_id == document_id,
+                    )
+                    .order_by(assignment.c.assigned_at, assignment.c.id)
+                )
+            ).all()
+            history = (
+                await conn.execute(
+                    select(audit_entry)
+                    .where(
+                        audit_entry.c.tenant_id == tenant_id,
+                        audit_entry.c.entity_id == document_id,
+                    )
+                    .order_by(audit_entry.c.seq)
+                )
+            ).all()
+        summary = _summary(row, today())
+        return DocumentCard(
+            **msgspec.structs.asdict(summary),
+            source=row.source,
+            sender_code=row.sender_code,
+            signer=row.signer,
+            pages=row.pages,
+            register_id=row.register_id,
+            registered_at=row.registered_at,
+            result=row.result,
+            return_reason=row.return_reason,
+            files=[
+                FileRef(
+                    object_id=f.object_id,
+                    file_name=f.file_name,
+                    sha256=f.sha256,
+                    size=f.size,
+                    role=f.role,
+                )
+                for f in files
+            ],
+            assignments=[_assignment_view(a) for a in assignments],
+            history=[
+                HistoryEntry(
+                    seq=h.seq,
+                    at=h.at,
+                    actor=h.actor,
+                    actor_name=h.actor_name,
+                    acting_for=h.acting_for,
+                    action=h.action,
+                    data=h.data,
+                )
+                for h in history
+            ],
+        )
+
+    async def list(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        query: str | None = None,
+        assigned_to_me: bool = False,
+        overdue: bool = False,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page:
+        on = today()
+        statement = select(document).where(
+            document.c.tenant_id == tenant_id, document.c.direction == INCOMING
+        )
+        if state:
+            statement = statement.where(document.c.state == state)
+        if query:
+            for word in query.split()[:8]:
+                folded = func.docs.fold(word)
+                pattern = func.concat("%", folded, "%")
+                statement = statement.where(
+                    or_(
+                        func.docs.fold(document.c.subject).like(pattern),
+                        func.docs.fold(document.c.number_symbol).like(pattern),
+                        func.docs.fold(document.c.sender_name).like(pattern),
+                        func.docs.fold(document.c.ocr_text).like(pattern),
+                    )
+                )
+        mine = select(assignment.c.document_id).where(
+            assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
+        )
+        if assigned_to_me:
+            statement = statement.where(document.c.id.in_(mine))
+        if overdue:
+            statement = statement.where(document.c.due_on < on, document.c.state != "completed")
+        statement = statement.where(self._visible(principal, mine))
+        if cursor:
+            arrived_at, last_id = _decode_cursor(cursor)
+            statement = statement.where(
+                or_(
+                    document.c.arrived_at < arrived_at,
+                    and_(document.c.arrived_at == arrived_at, document.c.id < last_id),
+                )
+            )
+        statement = statement.order_by(document.c.arrived_at.desc(), document.c.id.desc()).limit(
+            limit + 1
+        )
+        async with self.db.transaction(tenant_id, read_only=True) as conn:
+            rows = (await conn.execute(statement)).all()
+        items = [_summary(r, on) for r in rows[:limit]]
+        next_cursor = (
+            _encode_cursor(rows[limit - 1].arrived_at, rows[limit - 1].id)
+            if len(rows) > limit
+            else None
+        )
+        return Page(items=items, next_cursor=next_cursor)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _visible(principal: Principal, mine: Any) -> Any:
+        """Confidential documents: only the people assigned and the clerk who registered it."""
+        return or_(
+            document.c.confidentiality == Confidentiality.NORMAL.value,
+            document.c.registered_by == principal.username,
+            document.c.created_by == principal.username,
+            document.c.id.in_(mine),
+        )
+
+    async def _fetch(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        document_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+    ) -> Any:
+        mine = select(assignment.c.document_id).where(
+            assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
+        )
+        statement = select(document).where(
+            document.c.tenant_id == tenant_id,
+            document.c.id == document_id,
+            document.c.direction == INCOMING,
+            self._visible(principal, mine),
+        )
+        if for_update:
+            statement = statement.with_for_update(of=document)
+        row = (await conn.execute(statement)).one_or_none()
+        if row is None:
+            raise _not_found(document_id)
+        return row
+
+    async def _assignment(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        assignment_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+    ) -> Any:
+        statement = select(assignment).where(
+            assignment.c.tenant_id == tenant_id, assignment.c.id == assignment_id
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await conn.execute(statement)).one_or_none()
+        if row is None:
+            raise NotFound(f"Không tìm thấy phân công {assignment_id}.", "No such assignment.")
+        return row
+
+    async def _open_lead(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, document_id: uuid.UUID
+    ) -> Any:
+        return (
+            await conn.execute(
+                select(assignment).where(
+                    assignment.c.tenant_id == tenant_id,
+                    assignment.c.document_id == document_id,
+                    assignment.c.role == "lead",
+                    assignment.c.state == "open",
+                )
+            )
+        ).one_or_none()
+
+    async def _involved(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, principal: Principal, row: Any
+    ) -> bool:
+        if principal.has_role(Role.LEADER, Role.DEPUTY_LEADER):
+            return True
+        found = (
+            await conn.execute(
+                select(func.count()).where(
+                    assignment.c.tenant_id == tenant_id,
+                    assignment.c.document_id == row.id,
+                    assignment.c.assignee == principal.username,
+                )
+            )
+        ).scalar_one()
+        return bool(found)
+
+    async def _member(self, tenant_id: uuid.UUID, username: str) -> Member:
+        member = await self.directory.member(tenant_id, username)
+        if member is None:
+            raise InvalidInput(
+                f"“{username}” không làm việc tại cơ quan này.",
+                f"{username!r} does not work in this agency.",
+            )
+        return member
+
+    async def _add_assignment(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        row: Any,
+        request: AssignmentRequest,
+        member: Member,
+        *,
+        parent_id: uuid.UUID | None,
+        deadline: dt.date | None = None,
+    ) -> None:
+        deadline = request.deadline or deadline or row.due_on
+        if deadline is not None and deadline < row.arrived_at.astimezone(VIETNAM).date():
+            raise InvalidInput("Hạn xử lý trước ngày đến.", "The deadline is before arrival.")
+        assignment_id = uuid.uuid4()
+        await conn.execute(
+            insert(assignment).values(
+                tenant_id=tenant_id,
+                id=assignment_id,
+                document_id=row.id,
+                parent_id=parent_id,
+                role=request.role,
+                assignee=member.username,
+                assignee_name=member.name,
+                department=member.department,
+                deadline=deadline,
+                direction=request.direction,
+                assigned_by=principal.username,
+                state="open",
+            )
+        )
+        await chain.append(
+            conn,
+            tenant_id,
+            principal,
+            "incoming.reassigned" if parent_id else "incoming.assigned",
+            "document",
+            row.id,
+            {
+                "assignment_id": str(assignment_id),
+                "assignee": member.username,
+                "assignee_name": member.name,
+                "role": request.role,
+                "deadline": deadline.isoformat() if deadline else None,
+                "direction": request.direction,
+            },
+        )
+
+    async def _status(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        row: Any,
+        status: str,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        await publish(
+            conn,
+            outbox,
+            tenant_id,
+            STATUS_TOPIC,
+            {
+                "document_id": str(row.id),
+                "status": status,
+                "delivery_id": str(row.delivery_id) if row.delivery_id else None,
+                "edxml_document_id": row.edxml_document_id,
+                "sender_code": row.sender_code,
+                "reason": reason,
+            },
+        )

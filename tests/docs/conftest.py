@@ -1,0 +1,75 @@
+"""The docs service in-process, asking a real identity service (also in-process) who works
+where, with real Keycloak tokens; the demo province is seeded into the test database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.common.auth.service_tokens import ServiceTokens
+from services.common.db import Database
+from services.docs.app import create_app as create_docs
+from services.docs.incoming.directory import IdentityDirectory
+from services.docs.settings import load as load_docs
+from services.identity.agencies.seed import seed_province
+from services.identity.app import create_app as create_identity
+from services.identity.settings import load as load_identity
+
+PROVINCE = Path(__file__).resolve().parents[2] / "devstack" / "demo-province.json"
+UBND_TINH = "8ed2a563-ac2c-5215-80e1-ae060bf0f4a1"
+
+
+@pytest.fixture(scope="session")
+async def province() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(PROVINCE.read_text(encoding="utf-8"))
+    db = Database.from_url(load_identity().database_url, pool_size=1)
+    try:
+        await seed_province(db, data)
+    finally:
+        await db.dispose()
+    return data
+
+
+@dataclass
+class Docs:
+    client: httpx.AsyncClient
+    tokens: dict[str, str]
+
+    def as_(self, username: str, agency: str = UBND_TINH) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}", "X-Agency-Id": agency}
+
+    async def call(self, method: str, path: str, user: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.request(method, path, headers=self.as_(user), **kwargs)
+
+
+@pytest.fixture(scope="session")
+def user_tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    # One at a time: Keycloak refuses concurrent logins of one user.
+    names = ("vanthu", "chuyenvien", "truongphong", "phochutich", "chutich", "vanthu.xa")
+    return {name: keycloak.token(name) for name in names}
+
+
+@pytest.fixture
+async def docs(province: dict[str, Any], user_tokens: dict[str, str]) -> AsyncIterator[Docs]:
+    identity_app = create_identity()
+    identity_http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=identity_app), base_url="http://identity.test"
+    )
+    settings = load_docs()
+    keycloak_http = httpx.AsyncClient(timeout=30)
+    tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, keycloak_http)
+    directory = IdentityDirectory("http://identity.test", identity_http, tokens)
+    app = create_docs(settings, directory=directory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as client:
+        yield Docs(client, user_tokens)
+    await identity_http.aclose()
+    await keycloak_http.aclose()
+    await app.state["resources"].close()
+    await identity_app.state["resources"].close()
