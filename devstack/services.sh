@@ -27,6 +27,10 @@ start() {
       setsid nohup "$repo/.venv/bin/qlvb" relay "$s" >"$logs/relay-$s.log" 2>&1 &
       echo $! >"$run/relay-$s.pid"
     fi
+    if [ -f "$repo/services/$s/consumers.py" ] && ! alive "$run/consumer-$s.pid"; then
+      setsid nohup "$repo/.venv/bin/qlvb" consume "$s" >"$logs/consumer-$s.log" 2>&1 &
+      echo $! >"$run/consumer-$s.pid"
+    fi
     if ! alive "$run/worker-$s.pid"; then
       setsid nohup "$repo/.venv/bin/qlvb" worker "$s" >"$logs/worker-$s.log" 2>&1 &
       echo $! >"$run/worker-$s.pid"
@@ -45,7 +49,7 @@ start() {
 
 stop() {
   local f
-  for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid; do
+  for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid "$run"/consumer-*.pid; do
     [ -f "$f" ] || continue
     alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
     rm -f "$f"

@@ -85,6 +85,44 @@ def relay(service: str) -> None:
     asyncio.run(run())
 
 
+def consume(service: str) -> None:
+    from redis.asyncio import Redis
+
+    from services.common.db import Database
+    from services.common.outbox import EventConsumer
+
+    settings = _settings(service)
+    consumers = importlib.import_module(f"services.{service}.consumers").CONSUMERS
+    tables = importlib.import_module(f"services.{service}.tables")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        db = Database.from_url(settings.database_url, pool_size=4)
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            await asyncio.gather(
+                *(
+                    EventConsumer(
+                        redis=redis,
+                        db=db,
+                        processed=tables.processed_event,
+                        group=group,
+                        topics=topics,
+                        handler=handler,
+                    ).run(stop)
+                    for group, topics, handler in consumers
+                )
+            )
+        finally:
+            await redis.aclose()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
 def worker(service: str) -> None:
     from services.common.worker import make_worker, run_worker
 
@@ -130,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", type=Path)
     p = sub.add_parser("relay", help="relay a service's outbox to Redis Streams")
     p.add_argument("service", choices=SERVICES)
+    p = sub.add_parser("consume", help="run a service's event consumers")
+    p.add_argument("service", choices=SERVICES)
     p = sub.add_parser("worker", help="run a service's background jobs (saq)")
     p.add_argument("service", choices=SERVICES)
     p = sub.add_parser("audit-verify", help="verify an agency's audit chain (docs service)")
@@ -143,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo(args.file)
     elif args.command == "relay":
         relay(args.service)
+    elif args.command == "consume":
+        consume(args.service)
     elif args.command == "worker":
         worker(args.service)
     elif args.command == "audit-verify":

@@ -168,6 +168,70 @@ def _assignment_view(row: Any) -> AssignmentView:
     )
 
 
+async def attach_files(
+    conn: AsyncConnection, tenant_id: uuid.UUID, document_id: uuid.UUID, files: list[FileRef]
+) -> None:
+    seen: set[uuid.UUID] = set()
+    for file in files:
+        if file.object_id in seen:
+            raise InvalidInput("Một tệp được đính kèm hai lần.", "A file is attached twice.")
+        seen.add(file.object_id)
+        await conn.execute(
+            insert(document_file).values(
+                tenant_id=tenant_id,
+                document_id=document_id,
+                object_id=file.object_id,
+                role=file.role,
+                file_name=file.file_name,
+                sha256=file.sha256,
+                size=file.size,
+            )
+        )
+
+
+async def receive_delivery(
+    conn: AsyncConnection, tenant_id: uuid.UUID, payload: dict[str, Any]
+) -> uuid.UUID | None:
+    """A delivery from the interchange service lands in the waiting queue, once.
+
+    Returns the new document's id, or None when this delivery was already received."""
+    delivery_id = uuid.UUID(str(payload["delivery_id"]))
+    existing = (
+        await conn.execute(
+            select(document.c.id).where(
+                document.c.tenant_id == tenant_id, document.c.delivery_id == delivery_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return None
+    fields = msgspec.convert(payload["fields"], IncomingFields)
+    if fields.confidentiality is not Confidentiality.NORMAL:
+        # Luật Bảo vệ bí mật nhà nước, Điều 5: never over the network. Refuse, and say so.
+        raise InvalidInput(
+            "Văn bản mật không được gửi qua mạng; không tiếp nhận.",
+            "Confidential documents may not travel over the network; refused.",
+        )
+    files = msgspec.convert(payload.get("files", []), list[FileRef])
+    document_id = uuid.uuid4()
+    await conn.execute(
+        insert(document).values(
+            tenant_id=tenant_id,
+            id=document_id,
+            direction=INCOMING,
+            state="waiting",
+            source="electronic",
+            delivery_id=delivery_id,
+            edxml_document_id=payload.get("edxml_document_id"),
+            arrived_at=dt.datetime.now(dt.UTC),
+            created_by="interchange",
+            **_fields_values(fields),
+        )
+    )
+    await attach_files(conn, tenant_id, document_id, files)
+    return document_id
+
+
 class IncomingService:
     def __init__(self, db: Database, directory: Directory) -> None:
         self.db = db
@@ -195,7 +259,7 @@ class IncomingService:
                     **_fields_values(body),
                 )
             )
-            await self._attach(conn, tenant_id, document_id, body.files)
+            await attach_files(conn, tenant_id, document_id, body.files)
             await chain.append(
                 conn,
                 tenant_id,
@@ -208,72 +272,6 @@ class IncomingService:
             if body.register:
                 await self._register(conn, tenant_id, principal, document_id, body.register_id)
         return await self.card(tenant_id, principal, document_id)
-
-    async def receive_delivery(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, payload: dict[str, Any]
-    ) -> uuid.UUID | None:
-        """A delivery from the interchange service lands in the waiting queue, once.
-
-        Returns the new document's id, or None when this delivery was already received."""
-        delivery_id = uuid.UUID(str(payload["delivery_id"]))
-        existing = (
-            await conn.execute(
-                select(document.c.id).where(
-                    document.c.tenant_id == tenant_id, document.c.delivery_id == delivery_id
-                )
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            return None
-        fields = msgspec.convert(payload["fields"], IncomingFields)
-        if fields.confidentiality is not Confidentiality.NORMAL:
-            # Luật Bảo vệ bí mật nhà nước, Điều 5: never over the network. Refuse, and say so.
-            raise InvalidInput(
-                "Văn bản mật không được gửi qua mạng; không tiếp nhận.",
-                "Confidential documents may not travel over the network; refused.",
-            )
-        files = msgspec.convert(payload.get("files", []), list[FileRef])
-        document_id = uuid.uuid4()
-        await conn.execute(
-            insert(document).values(
-                tenant_id=tenant_id,
-                id=document_id,
-                direction=INCOMING,
-                state="waiting",
-                source="electronic",
-                delivery_id=delivery_id,
-                edxml_document_id=payload.get("edxml_document_id"),
-                arrived_at=dt.datetime.now(dt.UTC),
-                created_by="interchange",
-                **_fields_values(fields),
-            )
-        )
-        await self._attach(conn, tenant_id, document_id, files)
-        return document_id
-
-    async def _attach(
-        self,
-        conn: AsyncConnection,
-        tenant_id: uuid.UUID,
-        document_id: uuid.UUID,
-        files: list[FileRef],
-    ) -> None:
-        seen: set[uuid.UUID] = set()
-        for file in files:
-            if file.object_id in seen:
-                raise InvalidInput("Một tệp được đính kèm hai lần.", "A file is attached twice.")
-            seen.add(file.object_id)
-            await conn.execute(
-                insert(document_file).values(
-                    tenant_id=tenant_id,
-                    document_id=document_id,
-                    object_id=file.object_id,
-                    role=file.role,
-                    file_name=file.file_name,
-                    sha256=file.sha256,
-                    size=file.size,
-                )
-            )
 
     # -- registration -------------------------------------------------------------------------
 
