@@ -149,3 +149,12 @@ assignment = sa.Table(
     sa.Column("requested_deadline", sa.Date, nullable=True),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+reminder = sa.Table(
+    "reminder",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(10), primary_key=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

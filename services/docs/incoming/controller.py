@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -10,8 +11,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from services.common.auth.guards import requires_agency
-from services.common.auth.principal import Principal
+from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.principal import Principal, Role
+from services.common.db import Database
+from services.docs.deadlines.figures import OverdueFigure, overdue_figures
 from services.docs.incoming.schemas import (
     Assign,
     AssignmentRequest,
@@ -24,7 +27,7 @@ from services.docs.incoming.schemas import (
     Registration,
     Return,
 )
-from services.docs.incoming.service import IncomingService
+from services.docs.incoming.service import IncomingService, today
 
 DocumentState = Literal["waiting", "registered", "assigned", "processing", "completed", "returned"]
 
@@ -58,6 +61,20 @@ class IncomingController(Controller):
             cursor=cursor,
             limit=limit,
         )
+
+    @get(
+        "/figures/overdue",
+        guards=[requires_role(Role.LEADER, Role.DEPUTY_LEADER, Role.DEPARTMENT_HEAD, Role.CLERK)],
+        summary="Số việc quá hạn theo phòng, ban và người xử lý, tại một ngày",
+    )
+    async def overdue(
+        self,
+        db: NamedDependency[Database],
+        tenant_id: NamedDependency[uuid.UUID],
+        as_of: Annotated[dt.date | None, QueryParameter()] = None,
+    ) -> list[OverdueFigure]:
+        async with db.transaction(tenant_id, read_only=True) as conn:
+            return await overdue_figures(conn, tenant_id, as_of or today())
 
     @post("", status_code=HTTP_201_CREATED, summary="Tiếp nhận văn bản giấy (và vào sổ)")
     async def receive_paper(
