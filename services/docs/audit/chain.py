@@ -83,15 +83,16 @@ async def append(
     acting_for: str | None = None,
 ) -> AuditEntry:
     """Add an entry in the caller's transaction (it commits or vanishes with the change)."""
-    # The first append of a tenant creates the head; concurrent first appends wait for it.
-    await conn.execute(
-        pg_insert(audit_head)
-        .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
+    # One statement creates the tenant's head on its first append, or locks the existing head
+    # (DO UPDATE takes the row lock) and returns it; concurrent appends queue here.
     head = (
         await conn.execute(
-            select(audit_head).where(audit_head.c.tenant_id == tenant_id).with_for_update()
+            pg_insert(audit_head)
+            .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+            .on_conflict_do_update(
+                index_elements=[audit_head.c.tenant_id], set_={"seq": audit_head.c.seq}
+            )
+            .returning(audit_head.c.seq, audit_head.c.hash)
         )
     ).one()
     seq, prev_hash = int(head.seq) + 1, str(head.hash)
@@ -110,9 +111,13 @@ async def append(
         "prev_hash": prev_hash,
     }
     digest = entry_hash(tenant_id, _fields(row))
-    await conn.execute(insert(audit_entry).values(tenant_id=tenant_id, hash=digest, **row))
+    # The entry and the new head in one round trip (a data-modifying CTE always runs).
+    entry = insert(audit_entry).values(tenant_id=tenant_id, hash=digest, **row).cte("entry")
     await conn.execute(
-        update(audit_head).where(audit_head.c.tenant_id == tenant_id).values(seq=seq, hash=digest)
+        update(audit_head)
+        .where(audit_head.c.tenant_id == tenant_id)
+        .values(seq=seq, hash=digest)
+        .add_cte(entry)
     )
     return AuditEntry(hash=digest, **row)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import time
 import uuid
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ from services.common.db import Database
 from services.common.outbox import publish
 from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
 from services.docs.audit import chain
-from services.docs.calendar.workdays import load_calendar
+from services.docs.calendar.workdays import WorkCalendar, load_calendar
 from services.docs.catalog.types import BY_CODE, URGENCY_DAYS, Confidentiality, Urgency
 from services.docs.incoming.schemas import (
     Assign,
@@ -49,6 +50,7 @@ from services.docs.tables import (
 )
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+CALENDAR_TTL_SECONDS = 300.0
 STATUS_TOPIC = "document.status_changed"
 
 CLERKS = (Role.CLERK,)
@@ -236,6 +238,15 @@ class IncomingService:
     def __init__(self, db: Database, directory: Directory) -> None:
         self.db = db
         self.directory = directory
+        self._calendar: tuple[float, WorkCalendar] | None = None
+
+    async def _work_calendar(self, conn: AsyncConnection) -> WorkCalendar:
+        # Edited a few times a year: a few minutes of staleness is harmless, a query per
+        # registration is not.
+        now = time.monotonic()
+        if self._calendar is None or self._calendar[0] < now:
+            self._calendar = (now + CALENDAR_TTL_SECONDS, await load_calendar(conn))
+        return self._calendar[1]
 
     # -- reception ----------------------------------------------------------------------------
 
@@ -271,7 +282,7 @@ class IncomingService:
             )
             if body.register:
                 await self._register(conn, tenant_id, principal, document_id, body.register_id)
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     # -- registration -------------------------------------------------------------------------
 
@@ -298,7 +309,7 @@ class IncomingService:
                     .values(**_fields_values(body.fields))
                 )
             await self._register(conn, tenant_id, principal, document_id, body.register_id)
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     async def _register(
         self,
@@ -316,15 +327,16 @@ class IncomingService:
             )
         ).one()
         confidential = row.confidentiality != Confidentiality.NORMAL.value
-        await ensure_defaults(conn, tenant_id)
-        register_id = register_id or default_register_id(tenant_id, INCOMING, confidential)
-        book = (
-            await conn.execute(
-                select(register).where(
-                    register.c.tenant_id == tenant_id, register.c.id == register_id
-                )
-            )
-        ).one_or_none()
+        book_query = select(register).where(
+            register.c.tenant_id == tenant_id,
+            register.c.id
+            == (register_id or default_register_id(tenant_id, INCOMING, confidential)),
+        )
+        book = (await conn.execute(book_query)).one_or_none()
+        if book is None and register_id is None:
+            # An agency's first registration creates its default registers.
+            await ensure_defaults(conn, tenant_id)
+            book = (await conn.execute(book_query)).one_or_none()
         if book is None or book.direction != INCOMING or not book.active:
             raise InvalidInput(
                 "Sổ văn bản đến không tồn tại hoặc đã đóng.",
@@ -355,6 +367,7 @@ class IncomingService:
                 existing_document_id=str(duplicate.id),
             )
         arrived_on = row.arrived_at.astimezone(VIETNAM).date()
+        register_id = book.id
         number = await next_number(conn, tenant_id, register_id, arrived_on.year)
         due_on = row.due_on or await self._default_due(conn, row, arrived_on)
         await conn.execute(
@@ -392,7 +405,7 @@ class IncomingService:
         days = URGENCY_DAYS.get(Urgency(row.urgency))
         if days is None:
             days = BY_CODE[row.doc_type].default_days
-        calendar = await load_calendar(conn)
+        calendar = await self._work_calendar(conn)
         return calendar.add_working_days(arrived_on, days)
 
     async def return_to_sender(
@@ -421,7 +434,7 @@ class IncomingService:
                 {"reason": reason},
             )
             await self._status(conn, tenant_id, row, "rejected", reason=reason)
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     # -- workflow -----------------------------------------------------------------------------
 
@@ -457,7 +470,7 @@ class IncomingService:
                 .values(state="assigned")
             )
             await self._status(conn, tenant_id, row, "assigned")
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     async def reassign(
         self,
@@ -497,7 +510,7 @@ class IncomingService:
                 parent_id=assignment_id,
                 deadline=request.deadline or current.deadline,
             )
-        return await self.card(tenant_id, principal, current.document_id)
+            return await self._card(conn, tenant_id, principal, current.document_id)
 
     async def opinion(
         self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID, text: str
@@ -525,7 +538,7 @@ class IncomingService:
                     .values(state="processing")
                 )
                 await self._status(conn, tenant_id, row, "processing")
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     async def request_extension(
         self,
@@ -562,7 +575,7 @@ class IncomingService:
                     "reason": body.reason,
                 },
             )
-        return await self.card(tenant_id, principal, current.document_id)
+            return await self._card(conn, tenant_id, principal, current.document_id)
 
     async def decide_extension(
         self,
@@ -600,7 +613,7 @@ class IncomingService:
                     "deadline": current.requested_deadline.isoformat(),
                 },
             )
-        return await self.card(tenant_id, principal, current.document_id)
+            return await self._card(conn, tenant_id, principal, current.document_id)
 
     async def complete(
         self,
@@ -651,7 +664,7 @@ class IncomingService:
                 },
             )
             await self._status(conn, tenant_id, row, "completed")
-        return await self.card(tenant_id, principal, document_id)
+            return await self._card(conn, tenant_id, principal, document_id)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -659,35 +672,44 @@ class IncomingService:
         self, tenant_id: uuid.UUID, principal: Principal, document_id: uuid.UUID
     ) -> DocumentCard:
         async with self.db.transaction(tenant_id, read_only=True) as conn:
-            row = await self._fetch(conn, tenant_id, principal, document_id)
-            files = (
-                await conn.execute(
-                    select(document_file).where(
-                        document_file.c.tenant_id == tenant_id,
-                        document_file.c.document_id == document_id,
-                    )
+            return await self._card(conn, tenant_id, principal, document_id)
+
+    async def _card(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        document_id: uuid.UUID,
+    ) -> DocumentCard:
+        row = await self._fetch(conn, tenant_id, principal, document_id)
+        files = (
+            await conn.execute(
+                select(document_file).where(
+                    document_file.c.tenant_id == tenant_id,
+                    document_file.c.document_id == document_id,
                 )
-            ).all()
-            assignments = (
-                await conn.execute(
-                    select(assignment)
-                    .where(
-                        assignment.c.tenant_id == tenant_id,
-                        assignment.c.document_id == document_id,
-                    )
-                    .order_by(assignment.c.assigned_at, assignment.c.id)
+            )
+        ).all()
+        assignments = (
+            await conn.execute(
+                select(assignment)
+                .where(
+                    assignment.c.tenant_id == tenant_id,
+                    assignment.c.document_id == document_id,
                 )
-            ).all()
-            history = (
-                await conn.execute(
-                    select(audit_entry)
-                    .where(
-                        audit_entry.c.tenant_id == tenant_id,
-                        audit_entry.c.entity_id == document_id,
-                    )
-                    .order_by(audit_entry.c.seq)
+                .order_by(assignment.c.assigned_at, assignment.c.id)
+            )
+        ).all()
+        history = (
+            await conn.execute(
+                select(audit_entry)
+                .where(
+                    audit_entry.c.tenant_id == tenant_id,
+                    audit_entry.c.entity_id == document_id,
                 )
-            ).all()
+                .order_by(audit_entry.c.seq)
+            )
+        ).all()
         summary = _summary(row, today())
         return DocumentCard(
             **msgspec.structs.asdict(summary),
