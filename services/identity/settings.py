@@ -6,7 +6,40 @@ from services.common.settings import ServiceSettings, load_settings
 
 
 class IdentitySettings(ServiceSettings, frozen=True, kw_only=True):
-    pass
+    # Web login (services/identity/login). The origin browsers reach `/auth/*` on; the OIDC
+    # redirect URI is `<public_url>/auth/callback`. Empty: `http://<host>:<port>`.
+    public_url: str = ""
+    # The confidential Keycloak client the web UI logs in through (code + PKCE S256).
+    web_client_id: str = "qlvb-web"
+    web_client_secret: str = ""
+    # Off only where browsers reach the service over plain HTTP on a non-loopback host.
+    session_cookie_secure: bool = True
+    # How long a started login may take (Keycloak form included) before its state expires.
+    login_timeout_seconds: int = 900
+    # The session's access token is refreshed when it has less than this left.
+    session_refresh_margin_seconds: int = 60
+
+    # The Keycloak push (services/identity/keycloak_sync), through the admin API as this
+    # service's own account (client credentials). Empty: the server and realm of the issuer.
+    keycloak_url: str = ""
+    keycloak_realm: str = ""
+    # Admin requests in flight at once, and users per page when listing the realm.
+    keycloak_sync_concurrency: int = 8
+    keycloak_sync_page_size: int = 1000
+
+    @property
+    def keycloak_server_url(self) -> str:
+        if self.keycloak_url:
+            return self.keycloak_url.rstrip("/") + "/"
+        return self.oidc.issuer.split("/realms/", 1)[0].rstrip("/") + "/"
+
+    @property
+    def keycloak_realm_name(self) -> str:
+        return self.keycloak_realm or self.oidc.issuer.rstrip("/").rsplit("/realms/", 1)[-1]
+
+    @property
+    def web_origin(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 def load() -> IdentitySettings:

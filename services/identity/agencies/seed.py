@@ -1,5 +1,6 @@
-"""Loads a province's agencies and departments from a JSON file (the demo province of
-`make run`), idempotently: existing rows are updated, nothing is deleted."""
+"""Loads a province's agencies, departments and people (with their memberships) from a JSON
+file (the demo province of `make run`), idempotently: existing rows are updated, nothing is
+deleted. People are matched by username, memberships by person and agency."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Database
 from services.identity.agencies.codes import is_valid_code102
-from services.identity.tables import agency, department
+from services.identity.tables import agency, department, membership, person
 
 
 class SeedError(ValueError):
@@ -81,4 +82,61 @@ async def seed_province(db: Database, data: dict[str, Any]) -> int:
                         set_={"name": stmt.excluded.name, "short_name": stmt.excluded.short_name},
                     )
                 )
+    await seed_people(db, data.get("users", []), ids)
     return len(agencies)
+
+
+def _full_name(user: dict[str, Any]) -> str:
+    # Vietnamese order: family and middle names first ("Đỗ Văn" + "Quốc").
+    return " ".join(p for p in (user.get("last_name", ""), user.get("first_name", "")) if p)
+
+
+async def seed_people(
+    db: Database, users: list[dict[str, Any]], agency_ids: dict[str, uuid.UUID]
+) -> None:
+    """The demo people: one person each, and an active membership per agency they work in."""
+    person_ids: dict[str, uuid.UUID] = {}
+    async with db.transaction(None) as conn:
+        for user in users:
+            values = {
+                "id": uuid.uuid4(),
+                "username": user["username"],
+                "full_name": _full_name(user),
+                # The same address as the demo Keycloak account (devstack/bootstrap_keycloak.py).
+                "email": user.get("email") or f"{user['username']}@demo.qlvb.vn",
+                "title": user.get("title", ""),
+            }
+            stmt = insert(person).values(values)
+            person_ids[user["username"]] = (
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[person.c.username],
+                        set_={k: stmt.excluded[k] for k in ("full_name", "email", "title")},
+                    ).returning(person.c.id)
+                )
+            ).scalar_one()
+    by_agency: dict[uuid.UUID, list[tuple[uuid.UUID, dict[str, Any], str]]] = {}
+    for user in users:
+        for m in user.get("memberships", []):
+            if m["agency_code"] not in agency_ids:
+                raise SeedError(f"user {user['username']}: unknown agency {m['agency_code']}")
+            by_agency.setdefault(agency_ids[m["agency_code"]], []).append(
+                (person_ids[user["username"]], m, user.get("title", ""))
+            )
+    for tenant, members in by_agency.items():
+        async with db.transaction(tenant) as conn:
+            for person_id, m, title in members:
+                stmt = insert(membership).values(
+                    tenant_id=tenant,
+                    id=uuid.uuid4(),
+                    person_id=person_id,
+                    position=m.get("position", title),
+                    roles=sorted(set(m["roles"])),
+                )
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[membership.c.tenant_id, membership.c.person_id],
+                        index_where=membership.c.active,
+                        set_={"roles": stmt.excluded.roles, "position": stmt.excluded.position},
+                    )
+                )
