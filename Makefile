@@ -44,6 +44,6 @@ bench: seed
 	@$(ENV) && $(VENV)/python -m bench
 
 lint:
-	@$(VENV)/ruff check services tests bench devstack
+	@$(VENV)/ruff check services peers tests bench devstack
 	@$(VENV)/mypy
 	@$(VENV)/lint-imports

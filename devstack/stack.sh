@@ -25,6 +25,7 @@ mkdir -p "$cache" "$logs" "$run"
 
 pg_bin="/usr/lib/postgresql/$PG_MAJOR/bin"
 minio_bin="$cache/minio-$MINIO_VERSION/minio"
+helm_bin="$cache/helm-$HELM_VERSION/helm"
 kc_home="$cache/keycloak-$KEYCLOAK_VERSION"
 uv_bin="$cache/tools/uv-$UV_VERSION/bin/uv"
 java17="/usr/lib/jvm/java-17-openjdk-amd64"
@@ -69,6 +70,7 @@ install_debian() {
   apt_install "postgresql-$PG_MAJOR=$PG_DEBIAN_VERSION" \
     "redis-server=$REDIS_DEBIAN_VERSION" "softhsm2=$SOFTHSM_DEBIAN_VERSION" \
     opensc poppler-utils unzip
+  apt_install "ocrmypdf=$OCRMYPDF_DEBIAN_VERSION" "tesseract-ocr-vie=$TESSERACT_VIE_DEBIAN_VERSION"
   # The Debian package starts its own cluster on 5432 when it can; ours is separate, stop theirs
   # so it does not hold memory in tests.
   if [ -x /usr/bin/pg_ctlcluster ] && pg_lsclusters 2>/dev/null | grep -q "^$PG_MAJOR *main .*online"; then
@@ -89,6 +91,14 @@ install_minio() {
   log "building MinIO $MINIO_VERSION with go install (one time, a few minutes)"
   GOBIN="$cache/minio-$MINIO_VERSION" CGO_ENABLED=0 go install "$MINIO_MODULE@$MINIO_VERSION" \
     >"$logs/minio-build.log" 2>&1 || die "MinIO build failed: $logs/minio-build.log"
+}
+
+install_helm() {
+  [ -x "$helm_bin" ] && return 0
+  command -v go >/dev/null || die "Go is needed to build Helm"
+  log "building Helm $HELM_VERSION with go install (one time, a few minutes)"
+  GOBIN="$cache/helm-$HELM_VERSION" CGO_ENABLED=0 go install "$HELM_MODULE@$HELM_VERSION" \
+    >"$logs/helm-build.log" 2>&1 || die "Helm build failed: $logs/helm-build.log"
 }
 
 install_keycloak() {
@@ -120,6 +130,7 @@ cmd_install() {
   install_uv
   install_python
   install_minio
+  install_helm
   install_keycloak
 }
 

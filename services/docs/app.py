@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
+
 from litestar import Litestar
 from litestar.di import Provide
+from saq import Queue
 
 from services.common.app_factory import Resources, build_app
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.whoami import whoami
+from services.common.worker import enqueue, make_queue
 from services.docs.incoming.controller import AssignmentController, IncomingController
 from services.docs.incoming.directory import IdentityDirectory
 from services.docs.incoming.service import Directory, IncomingService
 from services.docs.settings import DocsSettings, load
+
+
+class SaqJobs:
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+
+    async def ocr(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        await enqueue(self._queue, "ocr", tenant=str(tenant_id), document_id=str(document_id))
 
 
 def create_app(
@@ -24,7 +36,7 @@ def create_app(
             settings.oidc, settings.client_id, settings.client_secret, resources.http
         )
         directory = IdentityDirectory(settings.identity_url, resources.http, tokens)
-    incoming = IncomingService(resources.db, directory)
+    incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)))
 
     async def provide_incoming() -> IncomingService:
         return incoming

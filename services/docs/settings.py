@@ -8,6 +8,8 @@ from services.common.settings import ServiceSettings, load_settings
 class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
     # The identity service (who works in which agency).
     identity_url: str = "http://127.0.0.1:8102"
+    # The storage service (files of documents, derived OCR files).
+    storage_url: str = "http://127.0.0.1:8103"
 
 
 def load() -> DocsSettings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import time
 import uuid
 from typing import Any, Protocol
@@ -49,6 +50,8 @@ from services.docs.tables import (
     register,
 )
 
+logger = logging.getLogger("qlvb.docs.incoming")
+
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 CALENDAR_TTL_SECONDS = 300.0
 STATUS_TOPIC = "document.status_changed"
@@ -62,6 +65,12 @@ class Member(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     name: str
     department: str = ""
+
+
+class JobQueue(Protocol):
+    """Where follow-up work goes (the docs worker's saq queue)."""
+
+    async def ocr(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None: ...
 
 
 class Directory(Protocol):
@@ -235,9 +244,10 @@ async def receive_delivery(
 
 
 class IncomingService:
-    def __init__(self, db: Database, directory: Directory) -> None:
+    def __init__(self, db: Database, directory: Directory, jobs: JobQueue | None = None) -> None:
         self.db = db
         self.directory = directory
+        self.jobs = jobs
         self._calendar: tuple[float, WorkCalendar] | None = None
 
     async def _work_calendar(self, conn: AsyncConnection) -> WorkCalendar:
@@ -282,7 +292,20 @@ class IncomingService:
             )
             if body.register:
                 await self._register(conn, tenant_id, principal, document_id, body.register_id)
-            return await self._card(conn, tenant_id, principal, document_id)
+            card = await self._card(conn, tenant_id, principal, document_id)
+        await self._after_reception(tenant_id, card)
+        return card
+
+    async def _after_reception(self, tenant_id: uuid.UUID, card: DocumentCard) -> None:
+        # Scans become searchable in the background; a lost job only delays search.
+        if self.jobs is None or not any(f.role == "main" for f in card.files):
+            return
+        try:
+            await self.jobs.ocr(tenant_id, card.id)
+        except Exception as exc:  # the registration is committed whatever happens here
+            logger.warning(
+                "ocr not queued", extra={"document_id": str(card.id), "error": repr(exc)}
+            )
 
     # -- registration -------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Files of documents: the storage service client and derived files (OCR)."""

@@ -1,0 +1,83 @@
+"""The docs service's client of the storage service: files by id, streamed, hash-checked."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.common.auth.service_tokens import ServiceTokenError, ServiceTokens
+from services.common.problems import DependencyUnavailable
+
+CHUNK = 1 << 20
+
+
+class StorageError(Exception):
+    """The storage service refused or lost a file (not a transient outage)."""
+
+
+class StorageClient:
+    def __init__(self, base_url: str, http: httpx.AsyncClient, tokens: ServiceTokens) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = http
+        self._tokens = tokens
+
+    async def _headers(self, tenant_id: uuid.UUID) -> dict[str, str]:
+        try:
+            token = await self._tokens.token()
+        except ServiceTokenError as exc:
+            raise DependencyUnavailable(
+                "Không lấy được mã truy cập của dịch vụ.", "No service token."
+            ) from exc
+        return {"Authorization": f"Bearer {token}", "X-Agency-Id": str(tenant_id)}
+
+    async def download(
+        self, tenant_id: uuid.UUID, object_id: uuid.UUID, target: Path, sha256: str
+    ) -> None:
+        """Write the file to `target`; its hash must be the one the document recorded."""
+        digest = hashlib.sha256()
+        url = f"{self._base}/api/v1/objects/{object_id}/content"
+        try:
+            async with self._http.stream(
+                "GET", url, params={"verify": "true"}, headers=await self._headers(tenant_id)
+            ) as response:
+                if response.status_code != 200:
+                    raise StorageError(f"GET {object_id}: HTTP {response.status_code}")
+                with target.open("wb") as out:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if digest.hexdigest() != sha256:
+            raise StorageError(f"{object_id}: the bytes do not match the recorded hash")
+
+    async def upload(
+        self, tenant_id: uuid.UUID, source: Path, file_name: str, content_type: str
+    ) -> dict[str, Any]:
+        async def body() -> Any:
+            with source.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    yield chunk
+
+        headers = {**await self._headers(tenant_id), "Content-Type": content_type}
+        try:
+            response = await self._http.post(
+                f"{self._base}/api/v1/objects",
+                params={"name": file_name},
+                content=body(),
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if response.status_code != 201:
+            raise StorageError(f"upload {file_name}: HTTP {response.status_code} {response.text}")
+        created: dict[str, Any] = response.json()
+        return created
