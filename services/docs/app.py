@@ -15,6 +15,9 @@ from services.common.worker import enqueue, make_queue
 from services.docs.incoming.controller import AssignmentController, IncomingController
 from services.docs.incoming.directory import IdentityDirectory
 from services.docs.incoming.service import Directory, IncomingService
+from services.docs.outgoing.agencies import Agencies, IdentityAgencies
+from services.docs.outgoing.controller import OutgoingController
+from services.docs.outgoing.service import OutgoingService
 from services.docs.settings import DocsSettings, load
 
 
@@ -27,23 +30,35 @@ class SaqJobs:
 
 
 def create_app(
-    settings: DocsSettings | None = None, directory: Directory | None = None
+    settings: DocsSettings | None = None,
+    directory: Directory | None = None,
+    agencies: Agencies | None = None,
 ) -> Litestar:
     settings = settings or load()
     resources = Resources(settings)
+    tokens = ServiceTokens(
+        settings.oidc, settings.client_id, settings.client_secret, resources.http
+    )
     if directory is None:
-        tokens = ServiceTokens(
-            settings.oidc, settings.client_id, settings.client_secret, resources.http
-        )
         directory = IdentityDirectory(settings.identity_url, resources.http, tokens)
+    if agencies is None:
+        agencies = IdentityAgencies(settings.identity_url, resources.http, tokens)
     incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)))
+
+    outgoing = OutgoingService(resources.db, directory, agencies)
 
     async def provide_incoming() -> IncomingService:
         return incoming
 
+    async def provide_outgoing() -> OutgoingService:
+        return outgoing
+
     return build_app(
         settings,
-        [whoami, IncomingController, AssignmentController],
+        [whoami, IncomingController, AssignmentController, OutgoingController],
         resources=resources,
-        dependencies={"incoming": Provide(provide_incoming)},
+        dependencies={
+            "incoming": Provide(provide_incoming),
+            "outgoing": Provide(provide_outgoing),
+        },
     )

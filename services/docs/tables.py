@@ -158,3 +158,104 @@ reminder = sa.Table(
     sa.Column("kind", sa.String(10), primary_key=True),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# An outgoing (or internal) document from draft to issue. Once issued it never changes; a
+# revocation, update or replacement is a new outgoing document pointing at it.
+outgoing = sa.Table(
+    "outgoing",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("internal", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("business", sa.String(8), nullable=False, server_default="new"),
+    sa.Column("target_id", sa.Uuid, nullable=True),
+    sa.Column("doc_type", sa.String(10), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("drafter", sa.String(64), nullable=False),
+    sa.Column("drafter_name", sa.String(200), nullable=False),
+    sa.Column("signer", sa.String(64), nullable=False),
+    sa.Column("signer_name", sa.String(200), nullable=False),
+    sa.Column("authority", sa.String(5), nullable=False, server_default=""),
+    sa.Column("urgency", sa.String(16), nullable=False),
+    sa.Column("confidentiality", sa.String(12), nullable=False),
+    sa.Column("reply_due_on", sa.Date, nullable=True),
+    sa.Column("answers_id", sa.Uuid, nullable=True),
+    sa.Column("issuer_abbr", sa.String(20), nullable=False),
+    sa.Column("unit_abbr", sa.String(20), nullable=False, server_default=""),
+    sa.Column("legal", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("register_id", sa.Uuid, nullable=True),
+    sa.Column("number_year", sa.SmallInteger, nullable=True),
+    sa.Column("number", sa.Integer, nullable=True),
+    sa.Column("number_symbol", sa.String(100), nullable=True),
+    sa.Column("issued_on", sa.Date, nullable=True),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("issued_by", sa.String(64), nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+outgoing_version = sa.Table(
+    "outgoing_version",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("object_id", sa.Uuid, nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+outgoing_recipient = sa.Table(
+    "outgoing_recipient",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(35), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("electronic", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Review steps (content, form, approval) and opinion requests on a draft.
+outgoing_step = sa.Table(
+    "outgoing_step",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("assignee", sa.String(64), nullable=False),
+    sa.Column("assignee_name", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("due_on", sa.Date, nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Numbers set aside for documents signed by hand on paper, used at registration.
+number_reservation = sa.Table(
+    "number_reservation",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("register_id", sa.Uuid, primary_key=True),
+    sa.Column("year", sa.SmallInteger, primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("reserved_by", sa.String(64), nullable=False),
+    sa.Column(
+        "reserved_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("outgoing_id", sa.Uuid, nullable=True),
+)

@@ -16,6 +16,7 @@ from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
 from services.docs.app import create_app as create_docs
 from services.docs.incoming.directory import IdentityDirectory
+from services.docs.outgoing.agencies import IdentityAgencies
 from services.docs.settings import load as load_docs
 from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
@@ -65,7 +66,8 @@ async def docs(province: dict[str, Any], user_tokens: dict[str, str]) -> AsyncIt
     keycloak_http = httpx.AsyncClient(timeout=30)
     tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, keycloak_http)
     directory = IdentityDirectory("http://identity.test", identity_http, tokens)
-    app = create_docs(settings, directory=directory)
+    agencies = IdentityAgencies("http://identity.test", identity_http, tokens)
+    app = create_docs(settings, directory=directory, agencies=agencies)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as client:
         yield Docs(client, user_tokens)

@@ -1,0 +1,247 @@
+"""Outgoing documents from draft to issue, with real tokens: opinions, review, approval,
+numbering with the symbol built per NĐ 30, and dispatch events for electronic recipients."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from services.common.db import Database
+from services.docs.registers.numbering import next_number
+from services.docs.registers.service import OUTGOING, create_register
+from services.docs.tables import outbox
+from tests.docs.conftest import UBND_TINH, Docs
+
+STC, SNV = "000.00.05.H44", "000.00.09.H44"
+BO_NOI_VU = "000.00.00.G09"
+
+
+def file_ref(seed: str) -> dict[str, Any]:
+    return {
+        "object_id": str(uuid.uuid4()),
+        "file_name": f"Dự thảo {seed}.docx",
+        "sha256": hashlib.sha256(seed.encode()).hexdigest(),
+        "size": 1000 + len(seed),
+    }
+
+
+def draft(subject: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "doc_type": "QĐ",
+        "subject": subject,
+        "signer": "chutich",
+        "authority": "TM.",
+        "file": file_ref(subject),
+        "recipients": [
+            {"code": STC},
+            {"code": SNV},
+            {"code": BO_NOI_VU, "name": "Bộ Nội vụ"},
+        ],
+    }
+    body.update(changes)
+    return body
+
+
+async def step_id(card: dict[str, Any], kind: str) -> str:
+    return next(s["id"] for s in card["steps"] if s["kind"] == kind and s["state"] == "pending")
+
+
+async def issued_events(outgoing_id: str) -> list[dict[str, Any]]:
+    db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+    try:
+        async with db.transaction(uuid.UUID(UBND_TINH), read_only=True) as conn:
+            rows = await conn.execute(
+                select(outbox.c.payload).where(outbox.c.topic == "document.issued")
+            )
+            return [r.payload for r in rows if r.payload["outgoing_id"] == outgoing_id]
+    finally:
+        await db.dispose()
+
+
+async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
+    created = await docs.call(
+        "POST", "/api/v1/outgoing", "chuyenvien", json=draft("Quyết định phê duyệt kế hoạch")
+    )
+    assert created.status_code == 201, created.text
+    card = created.json()
+    outgoing_id = card["id"]
+    assert card["state"] == "draft"
+    names = {r["code"]: r["name"] for r in card["recipients"]}
+    assert names[BO_NOI_VU] == "Bộ Nội vụ"  # outside the province: the drafter's name
+    assert names[STC].startswith("Sở Tài chính")  # inside: the registry's name
+
+    second = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{outgoing_id}/versions",
+        "chuyenvien",
+        json={"file": file_ref("bản 2"), "note": "Sửa theo góp ý"},
+    )
+    assert second.status_code == 200
+    compared = await docs.call(
+        "GET",
+        f"/api/v1/outgoing/{outgoing_id}/versions/compare",
+        "chuyenvien",
+        params={"a": 1, "b": 2},
+    )
+    assert compared.json()["same_content"] is False
+
+    asked = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{outgoing_id}/opinions",
+        "chuyenvien",
+        json={"assignees": ["truongphong", "phochutich"]},
+    )
+    assert asked.status_code == 200, asked.text
+    opinion = next(s["id"] for s in asked.json()["steps"] if s["assignee"] == "truongphong")
+    answered = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{outgoing_id}/opinions/{opinion}",
+        "truongphong",
+        json={"answer": "agree", "comment": "Thống nhất"},
+    )
+    assert answered.status_code == 200
+    report = (
+        await docs.call("GET", f"/api/v1/outgoing/{outgoing_id}/opinions", "chuyenvien")
+    ).json()
+    assert (report["agree"], report["waiting"]) == (1, 1)
+
+    submitted = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{outgoing_id}/submit",
+        "chuyenvien",
+        json={"content_reviewer": "truongphong", "form_reviewer": "vanthu"},
+    )
+    assert submitted.status_code == 200, submitted.text
+    card = submitted.json()
+
+    # The form reviewer cannot act before the content reviewer.
+    form_step = next(s["id"] for s in card["steps"] if s["kind"] == "form_review")
+    early = await docs.call(
+        "POST", f"/api/v1/outgoing/{outgoing_id}/steps/{form_step}/approve", "vanthu", json={}
+    )
+    assert early.status_code == 409
+
+    for kind, user in (
+        ("content_review", "truongphong"),
+        ("form_review", "vanthu"),
+        ("approval", "chutich"),
+    ):
+        step = await step_id(card, kind)
+        decided = await docs.call(
+            "POST",
+            f"/api/v1/outgoing/{outgoing_id}/steps/{step}/approve",
+            user,
+            json={"comment": "Đồng ý"},
+        )
+        assert decided.status_code == 200, (kind, decided.text)
+        card = decided.json()
+    assert card["state"] == "approved"
+
+    too_late = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{outgoing_id}/versions",
+        "chuyenvien",
+        json={"file": file_ref("bản 3")},
+    )
+    assert too_late.status_code == 409
+
+    not_clerk = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "chutich", json={})
+    assert not_clerk.status_code == 403
+    issued = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
+    assert issued.status_code == 200, issued.text
+    final = issued.json()
+    assert final["state"] == "issued"
+    number, symbol = final["number_symbol"].split("/", 1)
+    assert symbol == "QĐ-UBND"
+    assert len(number) >= 2
+    again = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
+    assert again.status_code == 409
+
+    [event] = await issued_events(outgoing_id)
+    assert event["number_symbol"] == final["number_symbol"]
+    assert sorted(r["code"] for r in event["recipients"]) == sorted([STC, SNV, BO_NOI_VU])
+    assert event["files"][0]["file_name"] == "Dự thảo bản 2.docx"
+
+
+async def test_a_return_sends_the_draft_back(docs: Docs) -> None:
+    card = (
+        await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=draft("Bị trả lại"))
+    ).json()
+    card = (
+        await docs.call(
+            "POST",
+            f"/api/v1/outgoing/{card['id']}/submit",
+            "chuyenvien",
+            json={"content_reviewer": "truongphong", "form_reviewer": "vanthu"},
+        )
+    ).json()
+    step = await step_id(card, "content_review")
+    returned = await docs.call(
+        "POST",
+        f"/api/v1/outgoing/{card['id']}/steps/{step}/return",
+        "truongphong",
+        json={"reason": "Cần bổ sung căn cứ pháp lý"},
+    )
+    assert returned.status_code == 200
+    assert returned.json()["state"] == "draft"
+    cannot_issue = await docs.call(
+        "POST", f"/api/v1/outgoing/{card['id']}/issue", "vanthu", json={}
+    )
+    assert cannot_issue.status_code == 409
+
+
+async def test_bad_drafts_are_refused(docs: Docs) -> None:
+    secret_online = draft("Kế hoạch mật", confidentiality="mat")
+    refused = await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=secret_online)
+    assert refused.status_code == 400
+    assert "bí mật nhà nước" in refused.json()["detail"]
+
+    on_paper = draft(
+        "Kế hoạch mật gửi bản giấy",
+        confidentiality="mat",
+        recipients=[{"code": STC, "electronic": False}],
+    )
+    assert (
+        await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=on_paper)
+    ).status_code == 201
+
+    for body in (
+        draft("Mã sai", recipients=[{"code": "H44-STC"}]),
+        draft("Ngoài tỉnh không tên", recipients=[{"code": "000.00.00.G12"}]),
+        draft("Người ký lạ", signer="vanthu.xa"),
+        draft("Loại lạ", doc_type="ABC"),
+    ):
+        response = await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=body)
+        assert response.status_code == 400, (body["subject"], response.text)
+
+
+async def test_reserved_numbers_for_paper_originals(docs: Docs) -> None:
+    reserved = await docs.call("POST", "/api/v1/outgoing/reservations", "vanthu", json={"count": 2})
+    assert reserved.status_code == 201, reserved.text
+    numbers = reserved.json()["numbers"]
+    assert numbers[1] == numbers[0] + 1
+    assert (
+        await docs.call("POST", "/api/v1/outgoing/reservations", "chuyenvien", json={})
+    ).status_code == 403
+
+
+async def test_five_hundred_concurrent_allocations_in_one_series() -> None:
+    db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=20)
+    tenant = uuid.uuid4()
+    try:
+        async with db.transaction(tenant) as conn:
+            book = await create_register(conn, tenant, OUTGOING, "Sổ văn bản đi", False)
+
+        async def allocate() -> int:
+            async with db.transaction(tenant) as conn:
+                return await next_number(conn, tenant, book.id, 2026)
+
+        numbers = await asyncio.gather(*(allocate() for _ in range(500)))
+    finally:
+        await db.dispose()
+    assert sorted(numbers) == list(range(1, 501))
