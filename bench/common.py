@@ -112,8 +112,11 @@ class AsgiDriver:
         self._headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         self._headers.append((b"host", b"127.0.0.1:8000"))
 
-    async def get(self, path: str) -> int:
+    async def get(
+        self, path: str, query: str = "", headers: Mapping[str, str] | None = None
+    ) -> int:
         """One GET; the response status (the body is read and dropped)."""
+        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -122,10 +125,10 @@ class AsgiDriver:
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": b"",
+            "query_string": query.encode(),
             "root_path": "",
             # A server builds a fresh header list for every request; so do we.
-            "headers": list(self._headers),
+            "headers": [*self._headers, *extra],
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
             "state": {},

@@ -22,11 +22,11 @@ from services.identity.tenancy import PLATFORM_TENANT
 _requires_agency_admin = requires_role(Role.AGENCY_ADMIN)
 
 
-def requires_agency_admin_or_operator(
+async def requires_agency_admin_or_operator(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     if not principal_of(connection).is_operator:
-        _requires_agency_admin(connection, handler)
+        await _requires_agency_admin(connection, handler)
 
 
 def managed_agency(principal: Principal, agency_id: uuid.UUID | None) -> uuid.UUID:

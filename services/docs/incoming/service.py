@@ -179,6 +179,84 @@ def _assignment_view(row: Any) -> AssignmentView:
     )
 
 
+def _visible(principal: Principal, mine: Any) -> Any:
+    """Confidential documents: only the people assigned and the clerk who registered it."""
+    return or_(
+        document.c.confidentiality == Confidentiality.NORMAL.value,
+        document.c.registered_by == principal.username,
+        document.c.created_by == principal.username,
+        document.c.id.in_(mine),
+    )
+
+
+SUMMARY_COLUMNS = (
+    "id",
+    "state",
+    "arrival_number",
+    "arrival_year",
+    "arrived_at",
+    "sender_name",
+    "number_symbol",
+    "doc_type",
+    "issued_on",
+    "subject",
+    "urgency",
+    "confidentiality",
+    "due_on",
+)
+
+
+def list_statement(
+    tenant_id: uuid.UUID,
+    principal: Principal,
+    *,
+    state: str | None = None,
+    query: str | None = None,
+    assigned_to_me: bool = False,
+    overdue_on: dt.date | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Any:
+    """The inbox query: newest first, one page plus one row (to know whether more follow).
+
+    Every condition starts with the tenant, so the planner stays on the tenant's index range;
+    words are matched in folded form (no diacritics, lower case) against trigram indexes."""
+    # The columns of a list row only: a document's OCR text can be a megabyte.
+    statement = select(*(document.c[name] for name in SUMMARY_COLUMNS)).where(
+        document.c.tenant_id == tenant_id, document.c.direction == INCOMING
+    )
+    if state:
+        statement = statement.where(document.c.state == state)
+    if query:
+        for word in query.split()[:8]:
+            pattern = func.concat("%", func.docs.fold(word), "%")
+            statement = statement.where(
+                or_(
+                    func.docs.fold(document.c.subject).like(pattern),
+                    func.docs.fold(document.c.number_symbol).like(pattern),
+                    func.docs.fold(document.c.sender_name).like(pattern),
+                    func.docs.fold(document.c.ocr_text).like(pattern),
+                )
+            )
+    mine = select(assignment.c.document_id).where(
+        assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
+    )
+    if assigned_to_me:
+        statement = statement.where(document.c.id.in_(mine))
+    if overdue_on is not None:
+        statement = statement.where(document.c.due_on < overdue_on, document.c.state != "completed")
+    statement = statement.where(_visible(principal, mine))
+    if cursor:
+        arrived_at, last_id = _decode_cursor(cursor)
+        statement = statement.where(
+            or_(
+                document.c.arrived_at < arrived_at,
+                and_(document.c.arrived_at == arrived_at, document.c.id < last_id),
+            )
+        )
+    return statement.order_by(document.c.arrived_at.desc(), document.c.id.desc()).limit(limit + 1)
+
+
 async def attach_files(
     conn: AsyncConnection, tenant_id: uuid.UUID, document_id: uuid.UUID, files: list[FileRef]
 ) -> None:
@@ -782,41 +860,15 @@ class IncomingService:
         limit: int = 50,
     ) -> Page:
         on = today()
-        statement = select(document).where(
-            document.c.tenant_id == tenant_id, document.c.direction == INCOMING
-        )
-        if state:
-            statement = statement.where(document.c.state == state)
-        if query:
-            for word in query.split()[:8]:
-                folded = func.docs.fold(word)
-                pattern = func.concat("%", folded, "%")
-                statement = statement.where(
-                    or_(
-                        func.docs.fold(document.c.subject).like(pattern),
-                        func.docs.fold(document.c.number_symbol).like(pattern),
-                        func.docs.fold(document.c.sender_name).like(pattern),
-                        func.docs.fold(document.c.ocr_text).like(pattern),
-                    )
-                )
-        mine = select(assignment.c.document_id).where(
-            assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
-        )
-        if assigned_to_me:
-            statement = statement.where(document.c.id.in_(mine))
-        if overdue:
-            statement = statement.where(document.c.due_on < on, document.c.state != "completed")
-        statement = statement.where(self._visible(principal, mine))
-        if cursor:
-            arrived_at, last_id = _decode_cursor(cursor)
-            statement = statement.where(
-                or_(
-                    document.c.arrived_at < arrived_at,
-                    and_(document.c.arrived_at == arrived_at, document.c.id < last_id),
-                )
-            )
-        statement = statement.order_by(document.c.arrived_at.desc(), document.c.id.desc()).limit(
-            limit + 1
+        statement = list_statement(
+            tenant_id,
+            principal,
+            state=state,
+            query=query,
+            assigned_to_me=assigned_to_me,
+            overdue_on=on if overdue else None,
+            cursor=cursor,
+            limit=limit,
         )
         async with self.db.transaction(tenant_id, read_only=True) as conn:
             rows = (await conn.execute(statement)).all()
@@ -829,16 +881,6 @@ class IncomingService:
         return Page(items=items, next_cursor=next_cursor)
 
     # -- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _visible(principal: Principal, mine: Any) -> Any:
-        """Confidential documents: only the people assigned and the clerk who registered it."""
-        return or_(
-            document.c.confidentiality == Confidentiality.NORMAL.value,
-            document.c.registered_by == principal.username,
-            document.c.created_by == principal.username,
-            document.c.id.in_(mine),
-        )
 
     async def _fetch(
         self,
@@ -856,7 +898,7 @@ class IncomingService:
             document.c.tenant_id == tenant_id,
             document.c.id == document_id,
             document.c.direction == INCOMING,
-            self._visible(principal, mine),
+            _visible(principal, mine),
         )
         if for_update:
             statement = statement.with_for_update(of=document)
