@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import time
+import types
 import uuid
 from typing import Any, Protocol
 
@@ -159,6 +160,43 @@ def _summary(row: Any, on: dt.date) -> DocumentSummary:
         confidentiality=row.confidentiality,
         due_on=row.due_on,
         overdue=row.due_on is not None and row.state != "completed" and row.due_on < on,
+    )
+
+
+def _card_of(
+    row: Any,
+    changes: dict[str, Any],
+    files: list[FileRef],
+    history: list[chain.AuditEntry],
+) -> DocumentCard:
+    """The card of a document just written, from what was written."""
+    values = {**row._mapping, **changes}
+    merged = types.SimpleNamespace(**values)
+    summary = _summary(merged, today())
+    return DocumentCard(
+        **msgspec.structs.asdict(summary),
+        source=values["source"],
+        sender_code=values["sender_code"],
+        signer=values["signer"],
+        pages=values["pages"],
+        register_id=values["register_id"],
+        registered_at=values["registered_at"],
+        result=values["result"],
+        return_reason=values["return_reason"],
+        files=list(files),
+        assignments=[],
+        history=[
+            HistoryEntry(
+                seq=h.seq,
+                at=h.at,
+                actor=h.actor,
+                actor_name=h.actor_name,
+                acting_for=h.acting_for,
+                action=h.action,
+                data=h.data,
+            )
+            for h in history
+        ],
     )
 
 
@@ -346,31 +384,42 @@ class IncomingService:
         _check_fields(body, arrived_at.astimezone(VIETNAM).date())
         document_id = uuid.uuid4()
         async with self.db.transaction(tenant_id) as conn:
-            await conn.execute(
-                insert(document).values(
-                    tenant_id=tenant_id,
-                    id=document_id,
-                    direction=INCOMING,
-                    state="waiting",
-                    source="paper",
-                    arrived_at=arrived_at,
-                    created_by=principal.username,
-                    **_fields_values(body),
+            row = (
+                await conn.execute(
+                    insert(document)
+                    .values(
+                        tenant_id=tenant_id,
+                        id=document_id,
+                        direction=INCOMING,
+                        state="waiting",
+                        source="paper",
+                        arrived_at=arrived_at,
+                        created_by=principal.username,
+                        **_fields_values(body),
+                    )
+                    .returning(*document.c)
                 )
-            )
+            ).one()
             await attach_files(conn, tenant_id, document_id, body.files)
-            await chain.append(
-                conn,
-                tenant_id,
-                principal,
-                "incoming.received",
-                "document",
-                document_id,
-                {"source": "paper", "files": len(body.files)},
-            )
+            history = [
+                await chain.append(
+                    conn,
+                    tenant_id,
+                    principal,
+                    "incoming.received",
+                    "document",
+                    document_id,
+                    {"source": "paper", "files": len(body.files)},
+                )
+            ]
+            changes: dict[str, Any] = {}
             if body.register:
-                await self._register(conn, tenant_id, principal, document_id, body.register_id)
-            card = await self._card(conn, tenant_id, principal, document_id)
+                changes, entry = await self._register(
+                    conn, tenant_id, principal, document_id, body.register_id, row=row
+                )
+                history.append(entry)
+        # Everything on the card was just written: it is built here, not read back.
+        card = _card_of(row, changes, body.files, history)
         await self._after_reception(tenant_id, card)
         return card
 
@@ -419,14 +468,18 @@ class IncomingService:
         principal: Principal,
         document_id: uuid.UUID,
         register_id: uuid.UUID | None,
-    ) -> None:
-        row = (
-            await conn.execute(
-                select(document).where(
-                    document.c.tenant_id == tenant_id, document.c.id == document_id
+        *,
+        row: Any = None,
+    ) -> tuple[dict[str, Any], chain.AuditEntry]:
+        """Number the document; the columns it changed and the audit entry."""
+        if row is None:
+            row = (
+                await conn.execute(
+                    select(document).where(
+                        document.c.tenant_id == tenant_id, document.c.id == document_id
+                    )
                 )
-            )
-        ).one()
+            ).one()
         confidential = row.confidentiality != Confidentiality.NORMAL.value
         book_query = select(register).where(
             register.c.tenant_id == tenant_id,
@@ -471,20 +524,21 @@ class IncomingService:
         register_id = book.id
         number = await next_number(conn, tenant_id, register_id, arrived_on.year)
         due_on = row.due_on or await self._default_due(conn, row, arrived_on)
+        changes: dict[str, Any] = {
+            "state": "registered",
+            "register_id": register_id,
+            "arrival_year": arrived_on.year,
+            "arrival_number": number,
+            "registered_at": dt.datetime.now(dt.UTC),
+            "registered_by": principal.username,
+            "due_on": due_on,
+        }
         await conn.execute(
             update(document)
             .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
-            .values(
-                state="registered",
-                register_id=register_id,
-                arrival_year=arrived_on.year,
-                arrival_number=number,
-                registered_at=func.now(),
-                registered_by=principal.username,
-                due_on=due_on,
-            )
+            .values(**changes)
         )
-        await chain.append(
+        entry = await chain.append(
             conn,
             tenant_id,
             principal,
@@ -499,6 +553,7 @@ class IncomingService:
             },
         )
         await self._status(conn, tenant_id, row, "accepted")
+        return changes, entry
 
     async def _default_due(
         self, conn: AsyncConnection, row: Any, arrived_on: dt.date
