@@ -101,6 +101,17 @@ class Database:
                 await session.close()
 
 
+async def switch_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
+    """Act as `tenant_id` for the rest of the current transaction (ADR 0014).
+
+    For operations that atomically touch several agencies (a merger ends memberships and writes
+    audit records in each). Like the kernel's BEGIN, it is transaction-local (`set_config(...,
+    true)` is `SET LOCAL`), and row-level security still checks every row."""
+    await conn.exec_driver_sql(
+        "SELECT set_config('app.tenant_id', $1, true)", (str(uuid.UUID(str(tenant_id))),)
+    )
+
+
 async def _rollback(conn: AsyncConnection, driver: Any) -> None:
     try:
         await driver.execute("ROLLBACK")

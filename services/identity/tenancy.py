@@ -12,8 +12,9 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.db import switch_tenant
 
 # Events and audit records of platform actions that concern no agency (an operator disabling
 # a person who holds no membership) are written under this id; no agency has it.
@@ -29,6 +30,4 @@ def today() -> dt.date:
 
 async def enter_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
     """Write as `tenant_id` for the rest of this transaction (until the next call)."""
-    await conn.execute(
-        text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)}
-    )
+    await switch_tenant(conn, tenant_id)
