@@ -15,9 +15,16 @@ eval "$("$here/stack.sh" env)"
 export QLVB_TELEMETRY_EXPORTER="${QLVB_TELEMETRY_EXPORTER:-none}"
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# The simulated national axis the interchange connectors of the local stack talk to.
+axis_sim_port="$(sed -n 's/^QLVB_AXIS_SIM_PORT=//p' "$here/ports.env")"
 
 start() {
   local s port var
+  if ! alive "$run/axis-sim.pid"; then
+    setsid nohup "$repo/.venv/bin/python" -m peers.axis_sim --port "$axis_sim_port" \
+      >"$logs/axis-sim.log" 2>&1 &
+    echo $! >"$run/axis-sim.pid"
+  fi
   for s in "${services[@]}"; do
     if ! alive "$run/service-$s.pid"; then
       setsid nohup "$repo/.venv/bin/qlvb" serve "$s" >"$logs/service-$s.log" 2>&1 &
@@ -49,7 +56,8 @@ start() {
 
 stop() {
   local f
-  for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid "$run"/consumer-*.pid; do
+  for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid "$run"/consumer-*.pid \
+    "$run"/axis-sim.pid; do
     [ -f "$f" ] || continue
     alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
     rm -f "$f"
@@ -66,6 +74,11 @@ status() {
       echo "$s  down   http://127.0.0.1:$port"
     fi
   done
+  if alive "$run/axis-sim.pid"; then
+    echo "axis-sim  up     http://127.0.0.1:$axis_sim_port"
+  else
+    echo "axis-sim  down   http://127.0.0.1:$axis_sim_port"
+  fi
 }
 
 case "${1:-}" in

@@ -11,6 +11,12 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.identity.audit.service import Actor
+    from services.identity.imports.apply import ApplyReport
+    from services.identity.keycloak_sync.reconcile import SyncReport
 
 SERVICES = ("identity", "storage", "docs", "interchange")
 
@@ -157,6 +163,210 @@ def audit_verify(tenant: str) -> int:
     return asyncio.run(run())
 
 
+def _cli_actor() -> Actor:
+    import getpass
+
+    from services.identity.audit.service import Actor
+
+    # The audit trail names who ran the command on which machine account.
+    return Actor(subject="qlvb-cli", username=f"cli:{getpass.getuser()}")
+
+
+class _ProgressLine:
+    """One line on stderr, redrawn in place: `Người: 12,000/20,000 (60%)`."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent == self.shown:
+            return
+        self.shown = percent
+        end = "\n" if done >= total else ""
+        print(f"\r{self.label}: {done:,}/{total:,} ({percent}%)", end=end, file=sys.stderr)
+        sys.stderr.flush()
+
+
+def import_file(kind: str, path: Path, dry_run: bool) -> int:
+    """`qlvb import-agencies|import-people FILE [--dry-run]`: exit status 0 when the file was
+    applied (or, in a dry run, would be), 1 when it has bad rows, 2 when it is rejected."""
+    from services.common.db import Database
+    from services.identity.imports.apply import apply_agencies, apply_people
+    from services.identity.imports.parsing import (
+        ImportFileRejected,
+        parse_agencies,
+        parse_people,
+    )
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    progress = _ProgressLine("Cơ quan" if kind == "agencies" else "Người")
+
+    async def run() -> ApplyReport:
+        db = Database.from_url(_settings("identity").database_url, pool_size=1)
+        try:
+            if kind == "agencies":
+                agencies = parse_agencies(data, path.name)
+                return await apply_agencies(
+                    db, agencies, _cli_actor(), dry_run=dry_run, progress=progress
+                )
+            people = parse_people(data, path.name)
+            return await apply_people(db, people, _cli_actor(), dry_run=dry_run, progress=progress)
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ImportFileRejected as rejected:
+        print(f"{path}: {rejected.detail_vi}\n{path}: {rejected.detail_en}", file=sys.stderr)
+        return 2
+    for error in report.errors:
+        column = f" [{error.column}]" if error.column else ""
+        print(f"{path}:{error.line}{column}: {error.reason_vi} | {error.reason_en}")
+    if report.error_count > len(report.errors):
+        print(f"... {report.error_count - len(report.errors)} more errors")
+    verb = "would change" if dry_run else ("changed" if report.applied else "changed nothing")
+    print(
+        f"{path}: {report.total_lines} rows, {report.error_count} errors; {verb}: "
+        f"created {report.created or '{}'}, updated {report.updated or '{}'}, "
+        f"{report.unchanged} rows unchanged"
+    )
+    return 1 if report.error_count else 0
+
+
+def sync_keycloak(dry_run: bool, deep: bool, username_prefix: str) -> int:
+    """`qlvb sync-keycloak [--dry-run] [--deep]`: one reconciliation now, its drift and
+    counts; it waits for a run already going on."""
+    from services.common.db import Database
+    from services.identity.keycloak_sync.client import KeycloakGateway
+    from services.identity.keycloak_sync.desired import Scope
+    from services.identity.keycloak_sync.reconcile import reconcile
+
+    settings = _settings("identity")
+
+    async def run() -> SyncReport:
+        db = Database.from_url(settings.database_url, pool_size=2)
+        gateway = KeycloakGateway.from_settings(settings)
+        try:
+            scope = Scope(username_prefix=username_prefix)
+            return await reconcile(
+                db, gateway, scope=scope, deep=deep, dry_run=dry_run, wait_seconds=3600
+            )
+        finally:
+            await gateway.close()
+            await db.dispose()
+
+    report = asyncio.run(run())
+    for drift in report.drift:
+        print(f"drift {drift.kind} {drift.key}: {', '.join(drift.fields)}")
+    if report.drift_count > len(report.drift):
+        print(f"... {report.drift_count - len(report.drift)} more differences")
+    for error in report.errors:
+        print(f"error {error.key} {error.operation}: HTTP {error.status} {error.message}")
+    counts = {k: v for k, v in msgspec_builtins(report.counts).items() if v}
+    mode = ("deep" if deep else "quick") + (", dry run, nothing sent" if dry_run else "")
+    print(
+        f"keycloak sync ({mode}): {counts}; admin requests {report.admin_calls}; "
+        f"{report.seconds:.1f} s"
+    )
+    return 1 if report.errors else 0
+
+
+def msgspec_builtins(value: object) -> dict[str, int]:
+    import msgspec
+
+    result: dict[str, int] = msgspec.to_builtins(value)
+    return result
+
+
+def dead_letters(action: str, agency: str | None, state: str, limit: int, letter: str) -> int:
+    """`qlvb dead-letters list|replay`: what the interchange service could not deliver or
+    take, every agency's (read as the relay role); a replay runs as the agency's own service
+    role and is picked up by the worker's next tick."""
+    import uuid
+
+    import httpx
+
+    from services.common.db import Database
+    from services.interchange.dead_letters import service
+    from services.interchange.runtime import Interchange, build_context
+
+    settings = _settings("interchange")
+    tenant = uuid.UUID(agency) if agency else None
+
+    async def run() -> int:
+        platform = Database.from_url(settings.relay_database_url, pool_size=1)
+        try:
+            if action == "list":
+                wanted: service.State | None = (
+                    "open" if state == "open" else "replayed" if state == "replayed" else None
+                )
+                found = await service.list_all(
+                    platform, tenant_id=tenant, state=wanted, limit=limit
+                )
+                for row in found:
+                    print(
+                        f"{row.created_at:%Y-%m-%d %H:%M:%S} {row.tenant_id} {row.id} "
+                        f"{row.direction} {row.state} {row.reason} "
+                        f"{row.recipient_code or row.sender_code or '-'} {row.detail[:120]}"
+                    )
+                print(f"{len(found)} dead letters")
+                return 0
+            letter_id = uuid.UUID(letter)
+            owner = tenant or await service.owner(platform, letter_id)
+            if owner is None:
+                print(f"no dead letter {letter_id}", file=sys.stderr)
+                return 1
+            db = Database.from_url(settings.database_url, pool_size=2)
+            http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+            context = build_context(settings, db=db, http=http, platform_db=platform)
+            try:
+                replayed = await Interchange(context).replay(owner, letter_id)
+            finally:
+                await context.axis_http.aclose()
+                await http.aclose()
+                await db.dispose()
+            outcome = "replayed" if replayed.state == "replayed" else "still refused"
+            print(f"{replayed.id} {outcome}: {replayed.replay_error or replayed.reason}")
+            return 0 if replayed.state == "replayed" else 1
+        finally:
+            await platform.dispose()
+
+    return asyncio.run(run())
+
+
+def rotate_connector_keys() -> int:
+    """`qlvb connector-keys rotate`: re-encrypt every connector secret with the newest key."""
+    import httpx
+
+    from services.common.db import Database
+    from services.interchange.connectors.service import rotate_secrets
+    from services.interchange.runtime import build_context
+
+    settings = _settings("interchange")
+
+    async def run() -> int:
+        db = Database.from_url(settings.database_url, pool_size=1)
+        platform = Database.from_url(settings.relay_database_url, pool_size=1)
+        http = httpx.AsyncClient()
+        context = build_context(settings, db=db, http=http, platform_db=platform)
+        try:
+            return await rotate_secrets(context)
+        finally:
+            await context.axis_http.aclose()
+            await http.aclose()
+            await platform.dispose()
+            await db.dispose()
+
+    print(f"re-encrypted {asyncio.run(run())} connector secrets with the newest key")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qlvb", description="QLVB platform command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +384,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("service", choices=SERVICES)
     p = sub.add_parser("audit-verify", help="verify an agency's audit chain (docs service)")
     p.add_argument("tenant", help="the agency's id")
+    for kind in ("agencies", "people"):
+        p = sub.add_parser(f"import-{kind}", help=f"import {kind} from a CSV or XLSX file")
+        p.add_argument("file", type=Path)
+        p.add_argument("--dry-run", action="store_true", help="report bad rows, write nothing")
+    p = sub.add_parser("sync-keycloak", help="push people, groups and roles into Keycloak")
+    p.add_argument("--dry-run", action="store_true", help="report drift, send nothing")
+    p.add_argument("--deep", action="store_true", help="read every account, not only changes")
+    p.add_argument("--username-prefix", default="", help="only accounts with this prefix")
+    p = sub.add_parser("dead-letters", help="list or replay the interchange's dead letters")
+    p.add_argument("action", choices=("list", "replay"))
+    p.add_argument("letter", nargs="?", default="", help="the dead letter's id (replay)")
+    p.add_argument("--agency", help="only this agency's (its id)")
+    p.add_argument("--state", choices=("open", "replayed", "all"), default="open")
+    p.add_argument("--limit", type=int, default=100)
+    p = sub.add_parser("connector-keys", help="re-encrypt connector secrets with the newest key")
+    p.add_argument("action", choices=("rotate",))
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -189,6 +415,16 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.service)
     elif args.command == "audit-verify":
         return audit_verify(args.tenant)
+    elif args.command in ("import-agencies", "import-people"):
+        return import_file(args.command.removeprefix("import-"), args.file, args.dry_run)
+    elif args.command == "sync-keycloak":
+        return sync_keycloak(args.dry_run, args.deep, args.username_prefix)
+    elif args.command == "dead-letters":
+        if args.action == "replay" and not args.letter:
+            parser.error("dead-letters replay needs the dead letter's id")
+        return dead_letters(args.action, args.agency, args.state, args.limit, args.letter)
+    elif args.command == "connector-keys":
+        return rotate_connector_keys()
     return 0
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import Event, publish
-from services.common.problems import Problem
+from services.common.problems import InvalidInput, Problem
 from services.docs.incoming.service import STATUS_TOPIC, receive_delivery
 from services.docs.tables import outbox
 
@@ -24,25 +25,38 @@ async def on_delivery(conn: AsyncConnection, event: Event) -> None:
     payload: dict[str, Any] = event.payload
     try:
         await receive_delivery(conn, event.tenant_id, payload)
+    except (msgspec.ValidationError, KeyError, ValueError) as malformed:
+        # A payload that does not match the contract would otherwise be retried forever.
+        refusal = InvalidInput(
+            f"Gói tin chuyển đến không đúng cấu trúc: {malformed}",
+            f"The delivery does not match the contract: {malformed}",
+        )
+        await _refuse(conn, event, payload, refusal)
     except Problem as refusal:
-        logger.warning(
-            "delivery refused",
-            extra={"delivery_id": payload.get("delivery_id"), "reason": refusal.detail_en},
-        )
-        await publish(
-            conn,
-            outbox,
-            event.tenant_id,
-            STATUS_TOPIC,
-            {
-                "document_id": None,
-                "status": "rejected",
-                "delivery_id": payload.get("delivery_id"),
-                "edxml_document_id": payload.get("edxml_document_id"),
-                "sender_code": (payload.get("fields") or {}).get("sender_code"),
-                "reason": refusal.detail_vi,
-            },
-        )
+        await _refuse(conn, event, payload, refusal)
+
+
+async def _refuse(
+    conn: AsyncConnection, event: Event, payload: dict[str, Any], refusal: Problem
+) -> None:
+    logger.warning(
+        "delivery refused",
+        extra={"delivery_id": payload.get("delivery_id"), "reason": refusal.detail_en},
+    )
+    await publish(
+        conn,
+        outbox,
+        event.tenant_id,
+        STATUS_TOPIC,
+        {
+            "document_id": None,
+            "status": "rejected",
+            "delivery_id": payload.get("delivery_id"),
+            "edxml_document_id": payload.get("edxml_document_id"),
+            "sender_code": (payload.get("fields") or {}).get("sender_code"),
+            "reason": refusal.detail_vi,
+        },
+    )
 
 
 # (consumer group, topics, handler)

@@ -107,3 +107,18 @@ async def test_a_confidential_delivery_is_refused_to_the_sender(wiring) -> None:
     assert payload["status"] == "rejected"
     assert payload["delivery_id"] == str(delivery_id)
     assert "mật" in payload["reason"]
+
+
+async def test_a_malformed_delivery_is_refused_not_retried_forever(wiring) -> None:  # type: ignore[no-untyped-def]
+    db, redis, consumer, _ = wiring
+    tenant, delivery_id = uuid.uuid4(), uuid.uuid4()
+    broken = delivery(tenant, delivery_id, issued_on="hôm qua")
+    await redis.xadd(stream_name(DELIVERY_RECEIVED), encode_event(broken))
+    for _ in range(10):
+        if await consumer.consume_once(block_ms=100):
+            break
+    assert await waiting(db, tenant) == 0
+    async with db.transaction(tenant, read_only=True) as conn:
+        [payload] = (await conn.execute(select(outbox.c.payload))).scalars().all()
+    assert payload["status"] == "rejected"
+    assert "issued_on" in payload["reason"]

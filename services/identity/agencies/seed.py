@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Database
 from services.identity.agencies.codes import is_valid_code102
+from services.identity.keycloak_sync.tables import person_platform_role
 from services.identity.tables import agency, department, membership, person
 
 
@@ -115,6 +116,14 @@ async def seed_people(
                     ).returning(person.c.id)
                 )
             ).scalar_one()
+        # Global roles (the platform operator), which the Keycloak push mirrors as realm roles.
+        grants = [
+            {"person_id": person_ids[user["username"]], "role": role}
+            for user in users
+            for role in user.get("platform_roles", [])
+        ]
+        if grants:
+            await conn.execute(insert(person_platform_role).values(grants).on_conflict_do_nothing())
     by_agency: dict[uuid.UUID, list[tuple[uuid.UUID, dict[str, Any], str]]] = {}
     for user in users:
         for m in user.get("memberships", []):

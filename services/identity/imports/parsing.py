@@ -737,28 +737,41 @@ def _roles(row: _Row) -> frozenset[Role]:
 
 
 class _PersonChecks:
+    """A username may appear on several lines, one per agency it holds a position in
+    (kiêm nhiệm): each line adds a membership, and the person's own details (name, e-mail,
+    phone, title) must then be the same on every line."""
+
     def __init__(self) -> None:
         self.username_lines: dict[str, int] = {}
-        self.email_lines: dict[str, int] = {}
+        # username -> (the line its details were first read from, those details)
+        self.person_details: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
+        self.membership_lines: dict[tuple[str, str], int] = {}
+        self.email_lines: dict[str, tuple[int, str]] = {}  # email -> (first line, username)
 
     def check(self, row: _Row) -> PersonRow | None:
         username = row.text("username", required=True).lower()
-        if username and not _USERNAME.fullmatch(username):
+        # The agency's cell as written: a username repeats only with another agency.
+        agency_key = row.values.get("agency_code", "")
+        valid_username = bool(username) and bool(_USERNAME.fullmatch(username))
+        if username and not valid_username:
             row.fail(
                 "username",
                 f"Tên đăng nhập «{username}» không hợp lệ: 3 đến 64 ký tự a-z, 0-9, '.', '_', '-'.",
                 f"Username “{username}” is invalid: 3 to 64 characters a-z, 0-9, '.', '_', '-'.",
             )
-        elif username in self.username_lines:
-            _duplicate(row, "username", username, self.username_lines[username])
+        elif (username, agency_key) in self.membership_lines:
+            _duplicate(row, "username", username, self.membership_lines[username, agency_key])
         elif username:
-            self.username_lines[username] = row.line
+            self.username_lines.setdefault(username, row.line)
+            self.membership_lines[username, agency_key] = row.line
         full_name = row.text("full_name", required=True, max_length=200)
         email = _email(row, "email", required=True)
         if email is not None and email in self.email_lines:
-            _duplicate(row, "email", email, self.email_lines[email])
+            first_line, owner = self.email_lines[email]
+            if owner != username:
+                _duplicate(row, "email", email, first_line)
         elif email is not None:
-            self.email_lines[email] = row.line
+            self.email_lines[email] = (row.line, username)
         phone = _phone(row, "phone")
         title = row.text("title", max_length=300)
         agency_code = row.text("agency_code", required=True)
@@ -767,6 +780,8 @@ class _PersonChecks:
         department = row.text("department", max_length=300)
         position = row.text("position", max_length=300)
         roles = _roles(row)
+        if valid_username and email is not None and not row.errors:
+            self._same_person(row, username, (full_name, email, phone, title))
         if row.errors or email is None:
             return None
         return PersonRow(
@@ -781,6 +796,22 @@ class _PersonChecks:
             position=position,
             roles=roles,
         )
+
+    def _same_person(self, row: _Row, username: str, details: tuple[str, str, str, str]) -> None:
+        line, first = self.person_details.setdefault(username, (row.line, details))
+        if first == details:
+            return
+        for key, mine, theirs in zip(
+            ("full_name", "email", "phone", "title"), details, first, strict=True
+        ):
+            if mine != theirs:
+                row.fail(
+                    key,
+                    f"«{row.header(key)}» khác với dòng {line} của cùng tên đăng nhập «{username}»"
+                    " (thông tin cá nhân phải giống nhau trên mọi dòng của một người).",
+                    f"“{row.header(key)}” differs from line {line} of the same username "
+                    f"“{username}” (a person's details must be the same on each of their lines).",
+                )
 
     def finish(self, rows: list[PersonRow], log: _ErrorLog) -> list[PersonRow]:
         return rows
