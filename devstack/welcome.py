@@ -17,8 +17,15 @@ def main() -> None:
     for service in SERVICES:
         port = env[f"QLVB_{service.upper()}_PORT"]
         print(f"  {service:<12} http://localhost:{port}   API: http://localhost:{port}/schema")
+    print(
+        f"  trục liên thông giả lập (national axis simulator): "
+        f"http://127.0.0.1:{values['QLVB_AXIS_SIM_PORT']}"
+    )
     issuer = env["QLVB_OIDC_ISSUER"]
-    print(f"\nĐăng nhập một lần (Keycloak SSO): {issuer}/account")
+    identity = env["QLVB_IDENTITY_PORT"]
+    print(f"\nĐăng nhập web (web login): http://127.0.0.1:{identity}/auth/login")
+    print(f"  phiên đăng nhập (session): http://127.0.0.1:{identity}/auth/session")
+    print(f"Đăng nhập một lần (Keycloak SSO): {issuer}/account")
     print(
         f"  quản trị Keycloak: http://localhost:{values['QLVB_KEYCLOAK_PORT']}/admin "
         f"({values['QLVB_KEYCLOAK_ADMIN']} / {values['QLVB_KEYCLOAK_ADMIN_PASSWORD']})"
