@@ -120,6 +120,21 @@ async def test_tampered_token_is_refused(client: AsyncTestClient[Litestar], keyc
     assert_unauthenticated(response)
 
 
+async def test_forged_token_sharing_a_cached_tokens_tail_is_refused(
+    client: AsyncTestClient[Litestar], keycloak
+) -> None:  # type: ignore[no-untyped-def]
+    # The principal cache looks tokens up by their tail; the genuine token is cached first,
+    # then a token with another payload but the same signature (so the same tail) must fail.
+    genuine = keycloak.token("vanthu")
+    assert (await client.get("/api/v1/whoami", headers=bearer(genuine))).status_code == 200
+    header, payload, signature = genuine.split(".")
+    claims = claims_of(genuine)
+    claims["preferred_username"] = "chutich"
+    forged = f"{header}.{b64(claims)}.{signature}"
+    assert forged[-48:] == genuine[-48:]
+    assert_unauthenticated(await client.get("/api/v1/whoami", headers=bearer(forged)))
+
+
 async def test_alg_none_token_is_refused(client: AsyncTestClient[Litestar], keycloak) -> None:  # type: ignore[no-untyped-def]
     real = keycloak.token("vanthu")
     kid = jwt.get_unverified_header(real)["kid"]

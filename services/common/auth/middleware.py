@@ -52,15 +52,22 @@ class PrincipalCache:
     agency check and the struct copy on the hot path. Litestar builds one middleware instance
     per route, so the cache lives here, shared by them all."""
 
+    # Hashing a whole token (about 1.5 KB) on every request cost more than the rest of the
+    # lookup. The dictionary is keyed by the token's tail (inside its signature) and the
+    # agency; a hit counts only if the whole token is byte-for-byte equal (a memcmp), so a
+    # forged token sharing a tail can never borrow another caller's principal.
+    _TAIL = 48
+
     def __init__(self, leeway_seconds: float, size: int = 10_000) -> None:
-        self._entries: dict[tuple[bytes, bytes], tuple[float, Principal]] = {}
+        self._entries: dict[tuple[bytes, bytes], tuple[float, bytes, Principal]] = {}
         self._leeway = leeway_seconds
         self._size = size
 
     def get(self, key: tuple[bytes, bytes], now: float) -> Principal | None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            return entry[1]
+        token, agency = key
+        entry = self._entries.get((token[-self._TAIL :], agency))
+        if entry is not None and entry[0] > now and entry[1] == token:
+            return entry[2]
         return None
 
     def put(self, key: tuple[bytes, bytes], principal: Principal) -> None:
@@ -68,7 +75,12 @@ class PrincipalCache:
             # Dicts keep insertion order: dropping the oldest half is a cheap approximate LRU.
             for stale in list(self._entries)[: self._size // 2]:
                 del self._entries[stale]
-        self._entries[key] = (principal.expires_at + self._leeway, principal)
+        token, agency = key
+        self._entries[(token[-self._TAIL :], agency)] = (
+            principal.expires_at + self._leeway,
+            token,
+            principal,
+        )
 
 
 def _credentials(scope: Scope) -> tuple[bytes, bytes]:
