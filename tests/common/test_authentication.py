@@ -127,7 +127,7 @@ async def test_forged_token_sharing_a_cached_tokens_tail_is_refused(
     # then a token with another payload but the same signature (so the same tail) must fail.
     genuine = keycloak.token("vanthu")
     assert (await client.get("/api/v1/whoami", headers=bearer(genuine))).status_code == 200
-    header, payload, signature = genuine.split(".")
+    header, _payload, signature = genuine.split(".")
     claims = claims_of(genuine)
     claims["preferred_username"] = "chutich"
     forged = f"{header}.{b64(claims)}.{signature}"
