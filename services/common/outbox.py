@@ -44,6 +44,8 @@ from services.common.db import Database
 logger = logging.getLogger("qlvb.outbox")
 
 STREAM_PREFIX = "qlvb:events:"
+# Events a consumer group could not apply after several attempts: `qlvb:dead:<topic>`.
+DEAD_LETTER_PREFIX = "qlvb:dead:"
 # Streams are trimmed approximately to this length: consumers are expected to keep up within it.
 STREAM_MAX_LENGTH = 1_000_000
 
@@ -190,6 +192,7 @@ class EventConsumer:
         handler: Handler,
         consumer: str | None = None,
         claim_idle_ms: int = 30_000,
+        max_deliveries: int = 5,
     ) -> None:
         self._redis = redis
         self._db = db
@@ -199,6 +202,7 @@ class EventConsumer:
         self._handler = handler
         self._consumer = consumer or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._claim_idle_ms = claim_idle_ms
+        self._max_deliveries = max_deliveries
 
     async def ensure_groups(self) -> None:
         for stream in self._streams:
@@ -237,12 +241,47 @@ class EventConsumer:
                 event = decode_event(fields)
             except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
                 logger.error("event_undecodable", extra={"stream": stream, "entry": entry_id})
-                await self._redis.xack(stream, self._group, entry_id)
+                await self._dead_letter(stream, entry_id, fields, "undecodable")
                 continue
-            await self._apply(event)
+            try:
+                await self._apply(event)
+            except Exception as exc:
+                # One failing event must not hold up the others of the batch: it stays
+                # pending (another read or a reclaim retries it) until it has failed too often.
+                logger.exception(
+                    "event_handler_failed",
+                    extra={"stream": stream, "entry": entry_id, "group": self._group},
+                )
+                if await self._deliveries(stream, entry_id) >= self._max_deliveries:
+                    await self._dead_letter(stream, entry_id, fields, repr(exc))
+                continue
             await self._redis.xack(stream, self._group, entry_id)
             handled += 1
         return handled
+
+    async def _deliveries(self, stream: str, entry_id: bytes) -> int:
+        pending = await self._redis.xpending_range(
+            stream, self._group, min=entry_id, max=entry_id, count=1
+        )
+        return int(pending[0]["times_delivered"]) if pending else 0
+
+    async def _dead_letter(
+        self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], reason: str
+    ) -> None:
+        """Park an event that cannot be applied where operators can see it, and move on."""
+        dead = DEAD_LETTER_PREFIX + stream.removeprefix(STREAM_PREFIX)
+        entry: dict[Any, Any] = {
+            **fields,
+            b"group": self._group.encode(),
+            b"entry": entry_id,
+            b"reason": reason.encode()[:2000],
+        }
+        await self._redis.xadd(dead, entry, maxlen=100_000, approximate=True)
+        await self._redis.xack(stream, self._group, entry_id)
+        logger.error(
+            "event_dead_lettered",
+            extra={"stream": stream, "entry": entry_id, "group": self._group, "reason": reason},
+        )
 
     async def consume_once(self, block_ms: int = 1000, count: int = 100) -> int:
         """Reclaim entries another consumer left unacknowledged, then read new ones."""

@@ -178,3 +178,42 @@ async def test_outbox_rows_are_tenant_scoped_for_the_app_role(
             )
         ).scalar_one()
     assert seen == 0
+
+
+async def test_a_failing_event_holds_up_nothing_and_is_dead_lettered_in_the_end(
+    identity_db: Database,
+    relay_db: Database,
+    redis: Redis,
+    tenant: uuid.UUID,
+    topic: str,
+) -> None:
+    async def fails_on_poison(conn: AsyncConnection, event: Event) -> None:
+        if event.payload["name"] == "Sự kiện 1":
+            raise RuntimeError("this event cannot be applied")
+        await add_department_for(conn, event)
+
+    await publish_events(identity_db, tenant, topic, 3)
+    await OutboxRelay(relay_db, redis, outbox).relay_once()
+    reader = EventConsumer(
+        redis=redis,
+        db=identity_db,
+        processed=processed_event,
+        group="test-consumer",
+        topics=[topic],
+        handler=fails_on_poison,
+        claim_idle_ms=0,
+        max_deliveries=3,
+    )
+    await reader.ensure_groups()
+    # The events around the poisoned one are applied in the same pass.
+    assert await reader.consume_once(block_ms=100) == 2
+    assert await count_effects(identity_db, tenant) == 2
+    # The poisoned one is retried (reclaimed at once here) until its third delivery fails.
+    for _ in range(5):
+        await reader.consume_once(block_ms=100)
+    assert (await redis.xpending(stream_name(topic), "test-consumer"))["pending"] == 0
+    [(_, dead)] = await redis.xrange(f"qlvb:dead:{topic}")
+    assert decode_event(dead).payload["name"] == "Sự kiện 1"
+    assert b"cannot be applied" in dead[b"reason"]
+    assert await count_effects(identity_db, tenant) == 2
+    await redis.delete(f"qlvb:dead:{topic}")
