@@ -25,6 +25,17 @@ def _settings(service: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"services.{service}.settings").load()
 
 
+def _background(service: str):  # type: ignore[no-untyped-def]
+    """Settings of a background process (relay, worker, consumer), with the same JSON logs and
+    telemetry as the service's HTTP process, so its work joins the request's trace."""
+    from services.common.telemetry import configure_logging, configure_telemetry
+
+    settings = _settings(service)
+    configure_logging(settings.log_level)
+    configure_telemetry(service, settings.telemetry)
+    return settings
+
+
 def serve(service: str) -> None:
     import uvicorn
 
@@ -72,7 +83,7 @@ def relay(service: str) -> None:
     from services.common.db import Database
     from services.common.outbox import OutboxRelay
 
-    settings = _settings(service)
+    settings = _background(service)
     tables = importlib.import_module(f"services.{service}.tables")
 
     async def run() -> None:
@@ -96,8 +107,9 @@ def consume(service: str) -> None:
 
     from services.common.db import Database
     from services.common.outbox import EventConsumer
+    from services.common.telemetry import instrument_engine
 
-    settings = _settings(service)
+    settings = _background(service)
     consumers = importlib.import_module(f"services.{service}.consumers").CONSUMERS
     tables = importlib.import_module(f"services.{service}.tables")
 
@@ -107,6 +119,7 @@ def consume(service: str) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         db = Database.from_url(settings.database_url, pool_size=4)
+        instrument_engine(db.engine)  # SQL spans only inside sampled traces
         redis = Redis.from_url(settings.redis_url)
         try:
             await asyncio.gather(
@@ -133,7 +146,7 @@ def worker(service: str) -> None:
     from services.common.worker import make_worker, run_worker
 
     jobs = importlib.import_module(f"services.{service}.jobs")
-    asyncio.run(run_worker(make_worker(_settings(service), jobs.FUNCTIONS, jobs.CRON_JOBS)))
+    asyncio.run(run_worker(make_worker(_background(service), jobs.FUNCTIONS, jobs.CRON_JOBS)))
 
 
 def audit_verify(tenant: str) -> int:

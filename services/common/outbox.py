@@ -19,8 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy import (
@@ -42,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.common.db import Database
 
 logger = logging.getLogger("qlvb.outbox")
+_tracer = trace.get_tracer("qlvb.events")
 
 STREAM_PREFIX = "qlvb:events:"
 # Events a consumer group could not apply after several attempts: `qlvb:dead:<topic>`.
@@ -224,12 +224,21 @@ class EventConsumer:
             )
             if claimed.first() is None:
                 return False
-            ctx = propagate.extract(event.headers)
-            token = otel_context.attach(ctx)
-            try:
+            # The event continues the trace of the request that published it: a consumer span
+            # under the remote parent (recorded when that trace was sampled), SQL spans below.
+            parent = propagate.extract(event.headers)
+            with _tracer.start_as_current_span(
+                f"consume {event.topic}",
+                context=parent,
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "redis",
+                    "messaging.destination.name": stream_name(event.topic),
+                    "messaging.consumer.group.name": self._group,
+                    "messaging.message.id": str(event.id),
+                },
+            ):
                 await self._handler(conn, event)
-            finally:
-                otel_context.detach(token)
             return True
 
     async def _handle_entries(

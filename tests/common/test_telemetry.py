@@ -5,8 +5,10 @@ part of the platform); the database is the real one."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -129,3 +131,58 @@ async def test_a_problem_is_counted_with_its_status(client: httpx.AsyncClient) -
     [server] = _spans.get_finished_spans()
     assert server.attributes is not None
     assert server.attributes["http.response.status_code"] == 404
+
+
+async def test_an_event_continues_the_trace_of_the_request_that_published_it(
+    identity_db: Database, tenant: uuid.UUID
+) -> None:
+    """Request -> outbox row -> relay -> Redis stream -> consumer: one trace."""
+    from redis.asyncio import Redis
+    from sqlalchemy import insert
+
+    from services.common.outbox import EventConsumer, OutboxRelay, publish
+    from services.identity.tables import outbox, processed_event
+
+    topic = f"test.trace.{uuid.uuid4().hex}"
+    instrument_engine(identity_db.engine)
+    redis = Redis.from_url(os.environ["QLVB_REDIS_URL"])
+    relay_db = Database.from_url(os.environ["QLVB_IDENTITY_RELAY_DATABASE_URL"], pool_size=1)
+
+    async def handler(conn: Any, event: Any) -> None:
+        await conn.execute(
+            insert(department).values(
+                tenant_id=event.tenant_id, id=uuid.uuid4(), name="Theo dấu", short_name="TR"
+            )
+        )
+
+    try:
+        _spans.clear()
+        with trace.get_tracer("test").start_as_current_span("request") as request_span:
+            async with identity_db.transaction(tenant) as conn:
+                await publish(conn, outbox, tenant, topic, {"x": 1})
+        await OutboxRelay(relay_db, redis, outbox).relay_once()
+        consumer = EventConsumer(
+            redis=redis,
+            db=identity_db,
+            processed=processed_event,
+            group=f"trace-{uuid.uuid4().hex[:6]}",
+            topics=[topic],
+            handler=handler,
+        )
+        await consumer.ensure_groups()
+        assert await consumer.consume_once(block_ms=100) == 1
+    finally:
+        await redis.aclose()
+        await relay_db.dispose()
+    spans = _spans.get_finished_spans()
+    [consumed] = [s for s in spans if s.name == f"consume {topic}"]
+    assert consumed.context.trace_id == request_span.get_span_context().trace_id
+    assert consumed.kind == trace.SpanKind.CONSUMER
+    inserts = [
+        s
+        for s in spans
+        if s.kind == trace.SpanKind.CLIENT
+        and s.parent is not None
+        and s.parent.span_id == consumed.context.span_id
+    ]
+    assert inserts  # the handler's SQL is part of the same trace
