@@ -11,6 +11,7 @@ from services.identity.audit.controller import AuditController
 from services.identity.delegations.controller import DelegationController
 from services.identity.departments.controller import DepartmentController
 from services.identity.directory.controller import DirectoryController
+from services.identity.imports.controller import ImportController
 from services.identity.login.controller import LoginController
 from services.identity.people.controller import MembershipController, PeopleController
 from services.identity.settings import IdentitySettings, load
@@ -30,5 +31,6 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             DelegationController,
             AuditController,
             LoginController,
+            ImportController,
         ],
     )
