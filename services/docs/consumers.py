@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import msgspec
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import Event, publish
 from services.common.problems import InvalidInput, Problem
 from services.docs.incoming.service import STATUS_TOPIC, receive_delivery
-from services.docs.tables import outbox
+from services.docs.tables import outbox, outgoing_recipient
 
 logger = logging.getLogger("qlvb.docs.consumers")
 
@@ -59,5 +61,62 @@ async def _refuse(
     )
 
 
+DELIVERY_STATUS = "delivery.status"
+# The order a recipient's status moves in; an older status arriving late never overwrites a
+# newer one (the axis may reorder). Refusals and failures stand apart and always apply.
+_PROGRESS = [
+    "pending",
+    "sending",
+    "sent",
+    "received",
+    "accepted",
+    "assigned",
+    "processing",
+    "completed",
+]
+
+
+async def on_delivery_status(conn: AsyncConnection, event: Event) -> None:
+    """What happened to an issued document at one recipient, shown on the document's card."""
+    payload: dict[str, Any] = event.payload
+    try:
+        outgoing_id = uuid.UUID(str(payload["outgoing_id"]))
+        code, status = str(payload["recipient_code"]), str(payload["status"])
+    except (KeyError, ValueError):
+        logger.error("delivery status unreadable", extra={"payload": payload})
+        return
+    row = (
+        await conn.execute(
+            select(outgoing_recipient.c.status).where(
+                outgoing_recipient.c.tenant_id == event.tenant_id,
+                outgoing_recipient.c.outgoing_id == outgoing_id,
+                outgoing_recipient.c.code == code,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        logger.warning("status for an unknown recipient", extra={"payload": payload})
+        return
+    late = (
+        status in _PROGRESS
+        and row.status in _PROGRESS
+        and _PROGRESS.index(status) <= _PROGRESS.index(row.status)
+    )
+    if late:
+        return
+    await conn.execute(
+        update(outgoing_recipient)
+        .where(
+            outgoing_recipient.c.tenant_id == event.tenant_id,
+            outgoing_recipient.c.outgoing_id == outgoing_id,
+            outgoing_recipient.c.code == code,
+        )
+        .values(status=status[:20], reason=payload.get("description"), updated_at=func.now())
+    )
+
+
 # (consumer group, topics, handler)
-CONSUMERS = [("docs", [DELIVERY_RECEIVED], on_delivery)]
+CONSUMERS = [
+    ("docs", [DELIVERY_RECEIVED], on_delivery),
+    ("docs-outgoing", [DELIVERY_STATUS], on_delivery_status),
+]

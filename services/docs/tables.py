@@ -221,7 +221,7 @@ outgoing_recipient = sa.Table(
     sa.Column("code", sa.String(35), primary_key=True),
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("electronic", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("status", sa.String(20), nullable=False, server_default="pending"),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column(
         "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()

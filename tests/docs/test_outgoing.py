@@ -245,3 +245,98 @@ async def test_five_hundred_concurrent_allocations_in_one_series() -> None:
     finally:
         await db.dispose()
     assert sorted(numbers) == list(range(1, 501))
+
+
+async def test_recipient_statuses_come_back_onto_the_card(docs: Docs) -> None:
+    import datetime as dt
+
+    from redis.asyncio import Redis
+
+    from services.common.outbox import Event, EventConsumer, encode_event, stream_name
+    from services.docs.consumers import DELIVERY_STATUS, on_delivery_status
+    from services.docs.tables import processed_event
+
+    card = (
+        await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=draft("Gửi và theo dõi"))
+    ).json()
+    outgoing_id = card["id"]
+    card = (
+        await docs.call(
+            "POST",
+            f"/api/v1/outgoing/{outgoing_id}/submit",
+            "chuyenvien",
+            json={"content_reviewer": "truongphong", "form_reviewer": "vanthu"},
+        )
+    ).json()
+    for kind, user in (
+        ("content_review", "truongphong"),
+        ("form_review", "vanthu"),
+        ("approval", "chutich"),
+    ):
+        step = await step_id(card, kind)
+        card = (
+            await docs.call(
+                "POST", f"/api/v1/outgoing/{outgoing_id}/steps/{step}/approve", user, json={}
+            )
+        ).json()
+    issued = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
+    assert {r["status"] for r in issued.json()["recipients"]} == {"sending"}
+
+    redis = Redis.from_url(os.environ["QLVB_REDIS_URL"])
+    db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+    group = f"docs-outgoing-test-{uuid.uuid4().hex[:6]}"
+    stream = stream_name(DELIVERY_STATUS)
+    consumer = EventConsumer(
+        redis=redis,
+        db=db,
+        processed=processed_event,
+        group=group,
+        topics=[DELIVERY_STATUS],
+        handler=on_delivery_status,
+    )
+    try:
+        await consumer.ensure_groups()
+        await redis.xgroup_setid(stream, group, id="$")
+
+        def status(code: str, value: str, description: str | None = None) -> Event:
+            return Event(
+                id=uuid.uuid4(),
+                topic=DELIVERY_STATUS,
+                tenant_id=uuid.UUID(UBND_TINH),
+                occurred_at=dt.datetime.now(dt.UTC),
+                payload={
+                    "outgoing_id": outgoing_id,
+                    "business": "new",
+                    "edxml_document_id": None,
+                    "recipient_code": code,
+                    "status": value,
+                    "description": description,
+                    "at": dt.datetime.now(dt.UTC).isoformat(),
+                },
+            )
+
+        for event in (
+            status(STC, "completed"),
+            status(STC, "received"),  # late and out of order: must not undo "completed"
+            status(BO_NOI_VU, "rejected", "Không đúng thẩm quyền"),
+        ):
+            await redis.xadd(stream, encode_event(event))
+        handled = 0
+        for _ in range(10):
+            handled += await consumer.consume_once(block_ms=100)
+            if handled >= 3:
+                break
+        assert handled == 3
+    finally:
+        await redis.xgroup_destroy(stream, group)
+        await redis.aclose()
+        await db.dispose()
+
+    final = (await docs.call("GET", f"/api/v1/outgoing/{outgoing_id}", "vanthu")).json()
+    by_code = {r["code"]: r for r in final["recipients"]}
+    assert by_code[STC]["status"] == "completed"
+    assert (by_code[BO_NOI_VU]["status"], by_code[BO_NOI_VU]["reason"]) == (
+        "rejected",
+        "Không đúng thẩm quyền",
+    )
+    assert by_code[SNV]["status"] == "sending"
