@@ -12,6 +12,7 @@ from services.common.app_factory import Resources, build_app
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.whoami import whoami
 from services.common.worker import enqueue, make_queue
+from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.controller import AssignmentController, IncomingController
 from services.docs.incoming.directory import IdentityDirectory
 from services.docs.incoming.service import Directory, IncomingService
@@ -33,6 +34,7 @@ def create_app(
     settings: DocsSettings | None = None,
     directory: Directory | None = None,
     agencies: Agencies | None = None,
+    storage: StorageClient | None = None,
 ) -> Litestar:
     settings = settings or load()
     resources = Resources(settings)
@@ -43,9 +45,10 @@ def create_app(
         directory = IdentityDirectory(settings.identity_url, resources.http, tokens)
     if agencies is None:
         agencies = IdentityAgencies(settings.identity_url, resources.http, tokens)
-    incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)))
+    files = storage or StorageClient(settings.storage_url, resources.http, tokens)
+    incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)), files=files)
 
-    outgoing = OutgoingService(resources.db, directory, agencies)
+    outgoing = OutgoingService(resources.db, directory, agencies, files=files)
 
     async def provide_incoming() -> IncomingService:
         return incoming

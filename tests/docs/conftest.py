@@ -4,6 +4,7 @@ where, with real Keycloak tokens; the demo province is seeded into the test data
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,15 @@ import pytest
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
 from services.docs.app import create_app as create_docs
+from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.directory import IdentityDirectory
 from services.docs.outgoing.agencies import IdentityAgencies
 from services.docs.settings import load as load_docs
 from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
 from services.identity.settings import load as load_identity
+from services.storage.app import create_app as create_storage
+from tests.storage.conftest import storage_settings
 
 PROVINCE = Path(__file__).resolve().parents[2] / "devstack" / "demo-province.json"
 UBND_TINH = "8ed2a563-ac2c-5215-80e1-ae060bf0f4a1"
@@ -41,6 +45,29 @@ async def province() -> dict[str, Any]:
 class Docs:
     client: httpx.AsyncClient
     tokens: dict[str, str]
+    storage: httpx.AsyncClient
+    service_token: ServiceTokens
+
+    async def stored(self, name: str, content: bytes | None = None) -> dict[str, Any]:
+        """A file really uploaded to the agency's storage, as a document's file reference."""
+        data = content or b"%PDF-1.7\n" + name.encode() + uuid.uuid4().bytes * 64
+        response = await self.storage.post(
+            "/api/v1/objects",
+            params={"name": name},
+            content=data,
+            headers={
+                "Authorization": f"Bearer {await self.service_token.token()}",
+                "X-Agency-Id": UBND_TINH,
+            },
+        )
+        response.raise_for_status()
+        body = response.json()
+        return {
+            "object_id": body["id"],
+            "file_name": body["file_name"],
+            "sha256": body["sha256"],
+            "size": body["size"],
+        }
 
     def as_(self, username: str, agency: str = UBND_TINH) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}", "X-Agency-Id": agency}
@@ -67,10 +94,17 @@ async def docs(province: dict[str, Any], user_tokens: dict[str, str]) -> AsyncIt
     tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, keycloak_http)
     directory = IdentityDirectory("http://identity.test", identity_http, tokens)
     agencies = IdentityAgencies("http://identity.test", identity_http, tokens)
-    app = create_docs(settings, directory=directory, agencies=agencies)
+    storage_app = create_storage(storage_settings())
+    storage_http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=storage_app), base_url="http://storage.test"
+    )
+    storage = StorageClient("http://storage.test", storage_http, tokens)
+    app = create_docs(settings, directory=directory, agencies=agencies, storage=storage)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as client:
-        yield Docs(client, user_tokens)
+        yield Docs(client, user_tokens, storage_http, tokens)
+    await storage_http.aclose()
+    await storage_app.state["resources"].close()
     await identity_http.aclose()
     await keycloak_http.aclose()
     await app.state["resources"].close()

@@ -4,7 +4,6 @@ numbering with the symbol built per NĐ 30, and dispatch events for electronic r
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import uuid
 from typing import Any
@@ -21,22 +20,18 @@ STC, SNV = "000.00.05.H44", "000.00.09.H44"
 BO_NOI_VU = "000.00.00.G09"
 
 
-def file_ref(seed: str) -> dict[str, Any]:
-    return {
-        "object_id": str(uuid.uuid4()),
-        "file_name": f"Dự thảo {seed}.docx",
-        "sha256": hashlib.sha256(seed.encode()).hexdigest(),
-        "size": 1000 + len(seed),
-    }
+async def file_ref(docs: Docs, seed: str) -> dict[str, Any]:
+    """A draft file really stored (a document never points at a file that is not there)."""
+    return await docs.stored(f"Dự thảo {seed}.pdf")
 
 
-def draft(subject: str, **changes: Any) -> dict[str, Any]:
+async def draft(docs: Docs, subject: str, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "doc_type": "QĐ",
         "subject": subject,
         "signer": "chutich",
         "authority": "TM.",
-        "file": file_ref(subject),
+        "file": await file_ref(docs, subject),
         "recipients": [
             {"code": STC},
             {"code": SNV},
@@ -65,7 +60,10 @@ async def issued_events(outgoing_id: str) -> list[dict[str, Any]]:
 
 async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
     created = await docs.call(
-        "POST", "/api/v1/outgoing", "chuyenvien", json=draft("Quyết định phê duyệt kế hoạch")
+        "POST",
+        "/api/v1/outgoing",
+        "chuyenvien",
+        json=await draft(docs, "Quyết định phê duyệt kế hoạch"),
     )
     assert created.status_code == 201, created.text
     card = created.json()
@@ -79,7 +77,7 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
         "POST",
         f"/api/v1/outgoing/{outgoing_id}/versions",
         "chuyenvien",
-        json={"file": file_ref("bản 2"), "note": "Sửa theo góp ý"},
+        json={"file": await file_ref(docs, "bản 2"), "note": "Sửa theo góp ý"},
     )
     assert second.status_code == 200
     compared = await docs.call(
@@ -146,7 +144,7 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
         "POST",
         f"/api/v1/outgoing/{outgoing_id}/versions",
         "chuyenvien",
-        json={"file": file_ref("bản 3")},
+        json={"file": await file_ref(docs, "bản 3")},
     )
     assert too_late.status_code == 409
 
@@ -165,12 +163,14 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
     [event] = await issued_events(outgoing_id)
     assert event["number_symbol"] == final["number_symbol"]
     assert sorted(r["code"] for r in event["recipients"]) == sorted([STC, SNV, BO_NOI_VU])
-    assert event["files"][0]["file_name"] == "Dự thảo bản 2.docx"
+    assert event["files"][0]["file_name"] == "Dự thảo bản 2.pdf"
 
 
 async def test_a_return_sends_the_draft_back(docs: Docs) -> None:
     card = (
-        await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=draft("Bị trả lại"))
+        await docs.call(
+            "POST", "/api/v1/outgoing", "chuyenvien", json=await draft(docs, "Bị trả lại")
+        )
     ).json()
     card = (
         await docs.call(
@@ -196,12 +196,13 @@ async def test_a_return_sends_the_draft_back(docs: Docs) -> None:
 
 
 async def test_bad_drafts_are_refused(docs: Docs) -> None:
-    secret_online = draft("Kế hoạch mật", confidentiality="mat")
+    secret_online = await draft(docs, "Kế hoạch mật", confidentiality="mat")
     refused = await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=secret_online)
     assert refused.status_code == 400
     assert "bí mật nhà nước" in refused.json()["detail"]
 
-    on_paper = draft(
+    on_paper = await draft(
+        docs,
         "Kế hoạch mật gửi bản giấy",
         confidentiality="mat",
         recipients=[{"code": STC, "electronic": False}],
@@ -211,10 +212,10 @@ async def test_bad_drafts_are_refused(docs: Docs) -> None:
     ).status_code == 201
 
     for body in (
-        draft("Mã sai", recipients=[{"code": "H44-STC"}]),
-        draft("Ngoài tỉnh không tên", recipients=[{"code": "000.00.00.G12"}]),
-        draft("Người ký lạ", signer="vanthu.xa"),
-        draft("Loại lạ", doc_type="ABC"),
+        await draft(docs, "Mã sai", recipients=[{"code": "H44-STC"}]),
+        await draft(docs, "Ngoài tỉnh không tên", recipients=[{"code": "000.00.00.G12"}]),
+        await draft(docs, "Người ký lạ", signer="vanthu.xa"),
+        await draft(docs, "Loại lạ", doc_type="ABC"),
     ):
         response = await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=body)
         assert response.status_code == 400, (body["subject"], response.text)
@@ -257,7 +258,9 @@ async def test_recipient_statuses_come_back_onto_the_card(docs: Docs) -> None:
     from services.docs.tables import processed_event
 
     card = (
-        await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=draft("Gửi và theo dõi"))
+        await docs.call(
+            "POST", "/api/v1/outgoing", "chuyenvien", json=await draft(docs, "Gửi và theo dõi")
+        )
     ).json()
     outgoing_id = card["id"]
     card = (
@@ -340,3 +343,26 @@ async def test_recipient_statuses_come_back_onto_the_card(docs: Docs) -> None:
         "Không đúng thẩm quyền",
     )
     assert by_code[SNV]["status"] == "sending"
+
+
+async def test_a_document_never_points_at_a_missing_or_different_file(docs: Docs) -> None:
+    real = await docs.stored("Dự thảo thật.pdf")
+    missing = {**real, "object_id": str(uuid.uuid4())}
+    altered = {**real, "sha256": "0" * 64}
+    for ref in (missing, altered):
+        body = await draft(docs, "Tệp không khớp")
+        body["file"] = ref
+        response = await docs.call("POST", "/api/v1/outgoing", "chuyenvien", json=body)
+        assert response.status_code == 400, response.text
+    paper = {
+        "sender_name": "Bộ Nội vụ",
+        "number_symbol": "77/BNV-TCBC",
+        "doc_type": "CV",
+        "issued_on": "2026-11-02",
+        "subject": "Văn bản có tệp không tồn tại",
+        "files": [missing],
+    }
+    refused = await docs.call("POST", "/api/v1/incoming", "vanthu", json=paper)
+    assert refused.status_code == 400
+    listed = await docs.call("GET", "/api/v1/incoming", "vanthu", params={"q": "tep khong ton tai"})
+    assert listed.json()["items"] == []

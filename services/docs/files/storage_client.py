@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from services.common.auth.service_tokens import ServiceTokenError, ServiceTokens
-from services.common.problems import DependencyUnavailable
+from services.common.problems import DependencyUnavailable, InvalidInput
+from services.docs.incoming.schemas import FileRef
 
 CHUNK = 1 << 20
 
@@ -81,3 +82,31 @@ class StorageClient:
             raise StorageError(f"upload {file_name}: HTTP {response.status_code} {response.text}")
         created: dict[str, Any] = response.json()
         return created
+
+    async def check(self, tenant_id: uuid.UUID, ref: FileRef) -> None:
+        """The file exists in this agency's storage, committed, with the recorded hash and size:
+        a document never points at a file that is not there."""
+        try:
+            response = await self._http.get(
+                f"{self._base}/api/v1/objects/{ref.object_id}",
+                headers=await self._headers(tenant_id),
+            )
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if response.status_code == 404:
+            raise InvalidInput(
+                f"Tệp “{ref.file_name}” chưa được tải lên (hoặc thuộc cơ quan khác).",
+                f"The file {ref.file_name!r} was never uploaded here.",
+            )
+        if response.status_code != 200:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp trả lời lỗi.", "The storage service answered with an error."
+            )
+        stored = response.json()
+        if (stored["sha256"], stored["size"]) != (ref.sha256, ref.size):
+            raise InvalidInput(
+                f"Tệp “{ref.file_name}” không khớp mã băm hoặc kích thước đã lưu.",
+                f"The file {ref.file_name!r} does not match the stored hash or size.",
+            )

@@ -68,6 +68,12 @@ class Member(msgspec.Struct, frozen=True, kw_only=True):
     department: str = ""
 
 
+class FileChecker(Protocol):
+    """Confirms a referenced file is stored for the agency, with that hash and size."""
+
+    async def check(self, tenant_id: uuid.UUID, ref: FileRef) -> None: ...
+
+
 class JobQueue(Protocol):
     """Where follow-up work goes (the docs worker's saq queue)."""
 
@@ -360,9 +366,16 @@ async def receive_delivery(
 
 
 class IncomingService:
-    def __init__(self, db: Database, directory: Directory, jobs: JobQueue | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        directory: Directory,
+        jobs: JobQueue | None = None,
+        files: FileChecker | None = None,
+    ) -> None:
         self.db = db
         self.directory = directory
+        self.files = files
         self.jobs = jobs
         self._calendar: tuple[float, WorkCalendar] | None = None
 
@@ -382,6 +395,9 @@ class IncomingService:
         _require(principal, CLERKS, "vào sổ văn bản đến", "register incoming documents")
         arrived_at = body.arrived_at or dt.datetime.now(dt.UTC)
         _check_fields(body, arrived_at.astimezone(VIETNAM).date())
+        if self.files is not None:
+            for ref in body.files:
+                await self.files.check(tenant_id, ref)
         document_id = uuid.uuid4()
         async with self.db.transaction(tenant_id) as conn:
             row = (

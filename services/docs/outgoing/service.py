@@ -24,7 +24,7 @@ from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
 from services.docs.audit import chain
 from services.docs.catalog.types import BY_CODE, Confidentiality
 from services.docs.incoming.schemas import FileRef
-from services.docs.incoming.service import Directory, Member, today
+from services.docs.incoming.service import Directory, FileChecker, Member, today
 from services.docs.outgoing.agencies import Agencies
 from services.docs.outgoing.schemas import (
     DraftRequest,
@@ -93,9 +93,16 @@ def _step_view(row: Any) -> StepView:
 
 
 class OutgoingService:
-    def __init__(self, db: Database, directory: Directory, agencies: Agencies) -> None:
+    def __init__(
+        self,
+        db: Database,
+        directory: Directory,
+        agencies: Agencies,
+        files: FileChecker | None = None,
+    ) -> None:
         self.db = db
         self.directory = directory
+        self.files = files
         self.agencies = agencies
 
     # -- drafting -----------------------------------------------------------------------------
@@ -114,6 +121,8 @@ class OutgoingService:
                 "An internal document has no outside recipients.",
             )
         signer = await self._member(tenant_id, body.signer)
+        if self.files is not None:
+            await self.files.check(tenant_id, body.file)
         agency = await self.agencies.by_id(tenant_id)
         if agency is None:
             raise InvalidInput("Cơ quan không có trong danh mục.", "Unknown agency.")
@@ -208,6 +217,8 @@ class OutgoingService:
         outgoing_id: uuid.UUID,
         body: VersionRequest,
     ) -> OutgoingCard:
+        if self.files is not None:
+            await self.files.check(tenant_id, body.file)
         async with self.db.transaction(tenant_id) as conn:
             row = await self._fetch(conn, tenant_id, outgoing_id, for_update=True)
             if row.state not in ("draft", "in_review"):
