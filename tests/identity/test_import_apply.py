@@ -31,6 +31,7 @@ from services.identity.imports.parsing import (
 from services.identity.keycloak_sync.tables import keycloak_account, person_platform_role
 from services.identity.tables import (
     agency,
+    agency_succession,
     agency_version,
     audit_event,
     delegation,
@@ -104,6 +105,20 @@ async def purge(db: Database, agency_codes: Iterable[str], usernames: Iterable[s
             await conn.execute(delete(table).where(table.c.person_id.in_(person_ids)))
         await conn.execute(delete(person).where(person.c.id.in_(person_ids)))
         await conn.execute(update(agency).where(agency.c.id.in_(agency_ids)).values(parent_id=None))
+        # Other tests of the same run may have reorganised an imported agency or hung agencies
+        # under it: those links go too, or the agency rows cannot.
+        await conn.execute(
+            update(agency).where(agency.c.parent_id.in_(agency_ids)).values(parent_id=None)
+        )
+        await conn.execute(
+            update(agency).where(agency.c.successor_id.in_(agency_ids)).values(successor_id=None)
+        )
+        await conn.execute(
+            delete(agency_succession).where(
+                agency_succession.c.predecessor_id.in_(agency_ids)
+                | agency_succession.c.successor_id.in_(agency_ids)
+            )
+        )
         await conn.execute(delete(agency_version).where(agency_version.c.agency_id.in_(agency_ids)))
         await conn.execute(delete(agency).where(agency.c.id.in_(agency_ids)))
 
