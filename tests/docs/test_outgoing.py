@@ -366,3 +366,16 @@ async def test_a_document_never_points_at_a_missing_or_different_file(docs: Docs
     assert refused.status_code == 400
     listed = await docs.call("GET", "/api/v1/incoming", "vanthu", params={"q": "tep khong ton tai"})
     assert listed.json()["items"] == []
+
+
+async def test_another_agency_cannot_see_or_act_on_an_outgoing_document(docs: Docs) -> None:
+    created = await docs.call(
+        "POST", "/api/v1/outgoing", "chuyenvien", json=await draft(docs, "Của tỉnh")
+    )
+    outgoing_id = created.json()["id"]
+    xa = docs.as_("vanthu.xa", agency="07c7e4ab-dbea-5483-8930-cfa839d6beae")
+    assert (await docs.client.get(f"/api/v1/outgoing/{outgoing_id}", headers=xa)).status_code == 404
+    issue = await docs.client.post(f"/api/v1/outgoing/{outgoing_id}/issue", json={}, headers=xa)
+    assert issue.status_code == 404
+    anonymous = await docs.client.get(f"/api/v1/outgoing/{outgoing_id}")
+    assert anonymous.status_code == 401
