@@ -245,8 +245,7 @@ def bench_settings() -> IdentitySettings:
     return msgspec.structs.replace(
         settings,
         port=port,
-        public_url="",
-        web_client_id=WEB_TEST_CLIENT,
+        web=msgspec.structs.replace(settings.web, public_url="", client_id=WEB_TEST_CLIENT),
     )
 
 

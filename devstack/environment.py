@@ -62,8 +62,8 @@ def service_environment(database: str = DATABASE) -> dict[str, str]:
         env[prefix + "CLIENT_ID"] = f"qlvb-{service}"
         env[prefix + "CLIENT_SECRET"] = v["QLVB_CLIENT_SECRET"]
         env[prefix + "PORT"] = v[f"QLVB_{service.upper()}_PORT"]
-    # The web login's confidential client (services/identity/login).
-    env["QLVB_IDENTITY_WEB_CLIENT_SECRET"] = v["QLVB_CLIENT_SECRET"]
+    # The web UI's confidential client (login in identity, pages in docs).
+    env["QLVB_WEB_CLIENT_SECRET"] = v["QLVB_CLIENT_SECRET"]
     return env
 
 

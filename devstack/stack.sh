@@ -73,6 +73,7 @@ install_debian() {
   apt_install "ocrmypdf=$OCRMYPDF_DEBIAN_VERSION" "tesseract-ocr-vie=$TESSERACT_VIE_DEBIAN_VERSION"
   apt_install "fonts-liberation2=$FONTS_LIBERATION_DEBIAN_VERSION" \
     "libnss3-tools=$NSS_TOOLS_DEBIAN_VERSION"
+  apt_install "chromium=$CHROMIUM_DEBIAN_VERSION"
   # The Debian package starts its own cluster on 5432 when it can; ours is separate, stop theirs
   # so it does not hold memory in tests.
   if [ -x /usr/bin/pg_ctlcluster ] && pg_lsclusters 2>/dev/null | grep -q "^$PG_MAJOR *main .*online"; then

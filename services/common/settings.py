@@ -43,6 +43,22 @@ class TelemetrySettings(msgspec.Struct, frozen=True, kw_only=True):
     sample_ratio: float = 0.1
 
 
+class WebSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """The web UI's single sign-on, shared by the services that serve pages (identity runs the
+    login, docs the pages): `QLVB_WEB_*`."""
+
+    # The origin browsers reach the platform on (one host; the ingress routes by path). The OIDC
+    # redirect URI is `<public_url>/auth/callback`. Empty: the service's own `http://host:port`.
+    public_url: str = ""
+    # The confidential Keycloak client the web UI logs in through (code + PKCE S256).
+    client_id: str = "qlvb-web"
+    client_secret: str = ""
+    # Off only where browsers reach the platform over plain HTTP on a non-loopback host.
+    cookie_secure: bool = True
+    # A session's access token is refreshed when it has less than this left.
+    refresh_margin_seconds: int = 60
+
+
 class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True):
     """What every service needs; services extend it with their own fields."""
 

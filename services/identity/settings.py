@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings, WebSettings, load_settings
 
 
 class IdentitySettings(ServiceSettings, frozen=True, kw_only=True):
-    # Web login (services/identity/login). The origin browsers reach `/auth/*` on; the OIDC
-    # redirect URI is `<public_url>/auth/callback`. Empty: `http://<host>:<port>`.
-    public_url: str = ""
-    # The confidential Keycloak client the web UI logs in through (code + PKCE S256).
-    web_client_id: str = "qlvb-web"
-    web_client_secret: str = ""
-    # Off only where browsers reach the service over plain HTTP on a non-loopback host.
-    session_cookie_secure: bool = True
+    # Web login (services/identity/login), `/auth/*` under `web.public_url`.
+    web: WebSettings = WebSettings()
     # How long a started login may take (Keycloak form included) before its state expires.
     login_timeout_seconds: int = 900
-    # The session's access token is refreshed when it has less than this left.
-    session_refresh_margin_seconds: int = 60
 
     # The Keycloak push (services/identity/keycloak_sync), through the admin API as this
     # service's own account (client credentials). Empty: the server and realm of the issuer.
@@ -41,7 +33,7 @@ class IdentitySettings(ServiceSettings, frozen=True, kw_only=True):
 
     @property
     def web_origin(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        return (self.web.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 def load() -> IdentitySettings:

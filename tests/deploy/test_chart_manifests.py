@@ -301,8 +301,8 @@ def test_the_services_listen_on_all_interfaces_at_the_probed_port() -> None:
     assert config["data"]["QLVB_TELEMETRY_EXPORTER"] == "otlp"
     assert config["data"]["QLVB_DOCS_IDENTITY_URL"] == "http://qlvb-identity.qlvb.svc:80"
     assert config["data"]["QLVB_DOCS_STORAGE_URL"] == "http://qlvb-storage.qlvb.svc:80"
-    assert config["data"]["QLVB_IDENTITY_PUBLIC_URL"] == "https://qlvb.example.gov.vn"
-    assert config["data"]["QLVB_IDENTITY_SESSION_COOKIE_SECURE"] == "true"
+    assert config["data"]["QLVB_WEB_PUBLIC_URL"] == "https://qlvb.example.gov.vn"
+    assert config["data"]["QLVB_WEB_COOKIE_SECURE"] == "true"
 
 
 # Every service answers these itself; through the Ingress they reach docs, which is enough.

@@ -32,10 +32,10 @@ from bench.login import Browser, location
 from devstack.bootstrap_keycloak import admin
 from devstack.environment import REALM
 from services.common.auth.keys import KeySet
+from services.common.auth.oidc import OidcClient
 from services.common.auth.tokens import TokenVerifier
+from services.common.auth.web_sessions import SessionStore
 from services.identity.app import create_app
-from services.identity.login.oidc import OidcClient
-from services.identity.login.sessions import SessionStore
 from services.identity.login.tokens import (
     BACKCHANNEL_LOGOUT_EVENT,
     InvalidLoginToken,
@@ -61,11 +61,11 @@ PATIENT_LOGIN_PAUSE = 0.3
 
 @pytest.fixture(scope="module")
 def settings(stack: dict[str, str]) -> IdentitySettings:
+    base = load()
     return msgspec.structs.replace(
-        load(),
+        base,
         port=int(stack["QLVB_IDENTITY_TEST_PORT"]),
-        public_url="",
-        web_client_id=WEB_TEST_CLIENT,
+        web=msgspec.structs.replace(base.web, public_url="", client_id=WEB_TEST_CLIENT),
         log_level="WARNING",
     )
 
@@ -630,7 +630,7 @@ async def test_concurrent_requests_refresh_the_access_token_once(
         oidc = OidcClient(
             settings.oidc,
             WEB_TEST_CLIENT,
-            settings.web_client_secret,
+            settings.web.client_secret,
             f"{origin}/auth/callback",
             client,
         )

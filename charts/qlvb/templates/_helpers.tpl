@@ -127,8 +127,9 @@ exist yet, so a chart-managed secret gets a hook copy. */}}
 {{- if $s.objectStorage -}}
 {{- $keys = concat $keys (list "QLVB_S3_ACCESS_KEY" "QLVB_S3_SECRET_KEY") -}}
 {{- end -}}
-{{- if and (eq $svc "identity") (eq .kind "api") -}}
-{{- $keys = append $keys "QLVB_IDENTITY_WEB_CLIENT_SECRET" -}}
+{{- /* The web UI's client: identity runs the login, docs serves the pages (and refreshes). */ -}}
+{{- if and (has $svc (list "identity" "docs")) (eq .kind "api") -}}
+{{- $keys = append $keys "QLVB_WEB_CLIENT_SECRET" -}}
 {{- end -}}
 {{- /* Fernet keys of the connector secrets (services/interchange/connectors/secrets.py). */ -}}
 {{- if and (eq $svc "interchange") (has .kind (list "api" "worker" "consumer")) -}}

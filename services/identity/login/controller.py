@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from redis.exceptions import RedisError
 
 from services.common.app_factory import Resources
+from services.common.auth.web_sessions import SESSION_COOKIE, ActiveSession
 from services.common.problems import (
     DependencyUnavailable,
     Forbidden,
@@ -22,7 +23,6 @@ from services.common.problems import (
 )
 from services.identity.login.schemas import AgencyChoice, SessionView
 from services.identity.login.service import DEFAULT_NEXT, WebLogin
-from services.identity.login.sessions import SESSION_COOKIE, ActiveSession
 from services.identity.settings import IdentitySettings
 
 # Ties a login to the browser that started it; sent only to /auth (the login and the callback).

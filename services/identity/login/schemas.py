@@ -7,7 +7,7 @@ import uuid
 import msgspec
 
 from services.common.auth.principal import Membership
-from services.identity.login.sessions import ActiveSession
+from services.common.auth.web_sessions import ActiveSession
 
 
 class PersonView(msgspec.Struct):

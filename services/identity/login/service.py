@@ -18,17 +18,17 @@ import msgspec
 from redis.asyncio import Redis
 
 from services.common.app_factory import Resources
-from services.common.auth.principal import Principal
-from services.common.auth.tokens import InvalidToken, TokenVerifier
-from services.common.problems import DependencyUnavailable, InvalidInput
-from services.identity.login.oidc import (
+from services.common.auth.oidc import (
     OidcClient,
     OidcRejected,
     OidcUnavailable,
     new_secret,
     pkce_pair,
 )
-from services.identity.login.sessions import SessionStore
+from services.common.auth.principal import Principal
+from services.common.auth.tokens import InvalidToken, TokenVerifier
+from services.common.auth.web_sessions import SessionStore
+from services.common.problems import DependencyUnavailable, InvalidInput
 from services.identity.login.tokens import (
     InvalidLoginToken,
     JwtChecks,
@@ -124,8 +124,8 @@ class WebLogin:
         origin = settings.web_origin
         oidc = OidcClient(
             settings.oidc,
-            settings.web_client_id,
-            settings.web_client_secret,
+            settings.web.client_id,
+            settings.web.client_secret,
             f"{origin}/auth/callback",
             resources.http,
         )
@@ -133,17 +133,17 @@ class WebLogin:
             resources.redis,
             oidc,
             resources.verifier,
-            refresh_margin_seconds=settings.session_refresh_margin_seconds,
+            refresh_margin_seconds=settings.web.refresh_margin_seconds,
         )
         return cls(
             resources.redis,
             oidc,
-            JwtChecks(settings.oidc, resources.keys, settings.web_client_id),
+            JwtChecks(settings.oidc, resources.keys, settings.web.client_id),
             resources.verifier,
             sessions,
             login_timeout_seconds=settings.login_timeout_seconds,
             origin=origin,
-            cookie_secure=settings.session_cookie_secure,
+            cookie_secure=settings.web.cookie_secure,
         )
 
     async def begin(self, next_path: str | None, browser_key: str | None) -> LoginStart:

@@ -10,9 +10,9 @@ import time
 from typing import Any, Protocol
 
 import jwt
-import msgspec
 
 from services.common.auth.keys import UnknownKey
+from services.common.auth.web_sessions import SessionOwner
 from services.common.settings import OidcSettings
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -27,14 +27,6 @@ class SigningKeys(Protocol):
 
 class InvalidLoginToken(Exception):
     """The token is not acceptable; the message says why (for logs, not for callers)."""
-
-
-class SessionOwner(msgspec.Struct, frozen=True):
-    """Whom a token speaks of: the subject and the Keycloak session (`sid`), either may be
-    empty in a logout token (never both)."""
-
-    subject: str
-    keycloak_sid: str
 
 
 class JwtChecks:

@@ -22,10 +22,10 @@ locals {
   }
 
   secret_values = merge(local.database_urls, local.client_secrets, {
-    QLVB_REDIS_URL                  = var.redis_url
-    QLVB_S3_ACCESS_KEY              = module.buckets.access_key
-    QLVB_S3_SECRET_KEY              = random_password.storage_s3.result
-    QLVB_IDENTITY_WEB_CLIENT_SECRET = random_password.web_client.result
+    QLVB_REDIS_URL         = var.redis_url
+    QLVB_S3_ACCESS_KEY     = module.buckets.access_key
+    QLVB_S3_SECRET_KEY     = random_password.storage_s3.result
+    QLVB_WEB_CLIENT_SECRET = random_password.web_client.result
     # A Fernet key (32 bytes, URL-safe base64) for the connector secrets. Rotation puts a new
     # key in front of this one (comma-separated) and runs `qlvb connector-keys rotate`.
     QLVB_INTERCHANGE_CONNECTOR_KEYS = replace(replace(random_bytes.connector_key.base64, "+", "-"), "/", "_")

@@ -27,17 +27,16 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
-from services.common.auth.principal import Membership, Principal
-from services.common.auth.tokens import InvalidToken, TokenVerifier
-from services.common.problems import DependencyUnavailable, Forbidden
-from services.identity.login.oidc import (
+from services.common.auth.oidc import (
     OidcClient,
     OidcRejected,
     OidcUnavailable,
     TokenResponse,
     new_secret,
 )
-from services.identity.login.tokens import SessionOwner
+from services.common.auth.principal import Membership, Principal
+from services.common.auth.tokens import InvalidToken, TokenVerifier
+from services.common.problems import DependencyUnavailable, Forbidden
 
 SESSION_COOKIE = "qlvb_session"
 SESSION_KEY = "qlvb:web-session:"
@@ -50,7 +49,7 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 _USABLE_SECONDS = 5
 _LOCK_SECONDS = 15.0
 
-logger = logging.getLogger("qlvb.identity.sessions")
+logger = logging.getLogger("qlvb.web_sessions")
 
 # Writes to a session only while it exists: a refresh or an agency switch that finishes after a
 # logout must not bring the session back. KEYS[1] the session, KEYS[2..] its indexes;
@@ -65,6 +64,14 @@ if at > 0 then
 end
 return 1
 """
+
+
+class SessionOwner(msgspec.Struct, frozen=True):
+    """Whom a token speaks of: the subject and the Keycloak session (`sid`), either may be
+    empty in a logout token (never both)."""
+
+    subject: str
+    keycloak_sid: str
 
 
 class StoredSession(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,7 +17,7 @@ import msgspec
 
 from services.common.settings import OidcSettings
 
-logger = logging.getLogger("qlvb.identity.login")
+logger = logging.getLogger("qlvb.oidc")
 
 
 class OidcRejected(Exception):
