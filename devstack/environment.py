@@ -64,6 +64,8 @@ def service_environment(database: str = DATABASE) -> dict[str, str]:
         env[prefix + "PORT"] = v[f"QLVB_{service.upper()}_PORT"]
     # The web UI's confidential client (login in identity, pages in docs).
     env["QLVB_WEB_CLIENT_SECRET"] = v["QLVB_CLIENT_SECRET"]
+    # Browsers reach every service through the gateway's one host name (`make run`).
+    env["QLVB_WEB_PUBLIC_URL"] = f"http://localhost:{v['QLVB_GATEWAY_PORT']}"
     return env
 
 

@@ -17,6 +17,8 @@ export QLVB_TELEMETRY_EXPORTER="${QLVB_TELEMETRY_EXPORTER:-none}"
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # The simulated national axis the interchange connectors of the local stack talk to.
 axis_sim_port="$(sed -n 's/^QLVB_AXIS_SIM_PORT=//p' "$here/ports.env")"
+# One host name for browsers, routed as the cluster's ingress routes (devstack/gateway.py).
+gateway_port="$(sed -n 's/^QLVB_GATEWAY_PORT=//p' "$here/ports.env")"
 
 start() {
   local s port var
@@ -24,6 +26,15 @@ start() {
     setsid nohup "$repo/.venv/bin/python" -m peers.axis_sim --port "$axis_sim_port" \
       >"$logs/axis-sim.log" 2>&1 &
     echo $! >"$run/axis-sim.pid"
+  fi
+  if ! alive "$run/gateway.pid"; then
+    local upstreams=()
+    for s in "${services[@]}"; do
+      var="QLVB_${s^^}_PORT"; upstreams+=(--upstream "$s=http://127.0.0.1:${!var}")
+    done
+    setsid nohup "$repo/.venv/bin/python" -m devstack.gateway --port "$gateway_port" \
+      "${upstreams[@]}" >"$logs/gateway.log" 2>&1 &
+    echo $! >"$run/gateway.pid"
   fi
   for s in "${services[@]}"; do
     if ! alive "$run/service-$s.pid"; then
@@ -57,7 +68,7 @@ start() {
 stop() {
   local f
   for f in "$run"/service-*.pid "$run"/relay-*.pid "$run"/worker-*.pid "$run"/consumer-*.pid \
-    "$run"/axis-sim.pid; do
+    "$run"/axis-sim.pid "$run"/gateway.pid; do
     [ -f "$f" ] || continue
     alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
     rm -f "$f"
@@ -78,6 +89,11 @@ status() {
     echo "axis-sim  up     http://127.0.0.1:$axis_sim_port"
   else
     echo "axis-sim  down   http://127.0.0.1:$axis_sim_port"
+  fi
+  if alive "$run/gateway.pid"; then
+    echo "gateway   up     http://localhost:$gateway_port"
+  else
+    echo "gateway   down   http://localhost:$gateway_port"
   fi
 }
 

@@ -22,9 +22,9 @@ def main() -> None:
         f"http://127.0.0.1:{values['QLVB_AXIS_SIM_PORT']}"
     )
     issuer = env["QLVB_OIDC_ISSUER"]
-    identity = env["QLVB_IDENTITY_PORT"]
-    print(f"\nĐăng nhập web (web login): http://127.0.0.1:{identity}/auth/login")
-    print(f"  phiên đăng nhập (session): http://127.0.0.1:{identity}/auth/session")
+    web = env["QLVB_WEB_PUBLIC_URL"]
+    print(f"\n>>> Mở trình duyệt, đăng nhập tại (open in a browser and log in): {web}/")
+    print(f"  phiên đăng nhập (session): {web}/auth/session")
     print(f"Đăng nhập một lần (Keycloak SSO): {issuer}/account")
     print(
         f"  quản trị Keycloak: http://localhost:{values['QLVB_KEYCLOAK_PORT']}/admin "

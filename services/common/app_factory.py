@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
@@ -61,6 +62,7 @@ def build_app(
     resources: Resources | None = None,
     extra_checks: dict[str, Check] | None = None,
     dependencies: dict[str, Provide] | None = None,
+    template_config: TemplateConfig[Any] | None = None,
 ) -> Litestar:
     configure_logging(settings.log_level)
     telemetry_on = configure_telemetry(settings.service, settings.telemetry)
@@ -112,6 +114,7 @@ def build_app(
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
+        template_config=template_config,
         logging_config=None,
         debug=False,
     )

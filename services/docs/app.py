@@ -9,7 +9,9 @@ from litestar.di import Provide
 from saq import Queue
 
 from services.common.app_factory import Resources, build_app
+from services.common.auth.oidc import OidcClient
 from services.common.auth.service_tokens import ServiceTokens
+from services.common.auth.web_sessions import SessionStore
 from services.common.whoami import whoami
 from services.common.worker import enqueue, make_queue
 from services.docs.files.storage_client import StorageClient
@@ -20,6 +22,12 @@ from services.docs.outgoing.agencies import Agencies, IdentityAgencies
 from services.docs.outgoing.controller import OutgoingController
 from services.docs.outgoing.service import OutgoingService
 from services.docs.settings import DocsSettings, load
+from services.docs.web.frame import install as install_web
+from services.docs.web.frame import template_config, web_router
+from services.docs.web.incoming_pages import IncomingPages
+from services.docs.web.outgoing_pages import OutgoingPages
+from services.docs.web.pages import HomePages
+from services.docs.web.worklist import Worklist
 
 
 class SaqJobs:
@@ -53,15 +61,41 @@ def create_app(
     async def provide_incoming() -> IncomingService:
         return incoming
 
+    worklist = Worklist(resources.db)
+    sessions = SessionStore(
+        resources.redis,
+        OidcClient(
+            settings.oidc,
+            settings.web.client_id,
+            settings.web.client_secret,
+            f"{settings.web_origin}/auth/callback",
+            resources.http,
+        ),
+        resources.verifier,
+        refresh_margin_seconds=settings.web.refresh_margin_seconds,
+    )
+
     async def provide_outgoing() -> OutgoingService:
         return outgoing
 
-    return build_app(
+    app = build_app(
         settings,
-        [whoami, IncomingController, AssignmentController, OutgoingController],
+        [
+            whoami,
+            IncomingController,
+            AssignmentController,
+            OutgoingController,
+            web_router([HomePages, IncomingPages, OutgoingPages]),
+        ],
         resources=resources,
         dependencies={
             "incoming": Provide(provide_incoming),
             "outgoing": Provide(provide_outgoing),
+            "worklist": Provide(lambda: worklist, sync_to_thread=False),
+            "directory": Provide(lambda: directory, sync_to_thread=False),
+            "storage": Provide(lambda: files, sync_to_thread=False),
         },
+        template_config=template_config(),
     )
+    install_web(app.state, sessions, agencies)
+    return app

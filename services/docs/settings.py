@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings, WebSettings, load_settings
 
 
 class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
@@ -10,6 +10,12 @@ class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
     identity_url: str = "http://127.0.0.1:8102"
     # The storage service (files of documents, derived OCR files).
     storage_url: str = "http://127.0.0.1:8103"
+    # The web pages (services/docs/web) resolve the session cookie the identity login set.
+    web: WebSettings = WebSettings()
+
+    @property
+    def web_origin(self) -> str:
+        return (self.web.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 def load() -> DocsSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 
@@ -22,37 +23,56 @@ class IdentityDirectory:
         self._http = http
         self._tokens = tokens
         self._cache: dict[tuple[uuid.UUID, str], tuple[float, Member | None]] = {}
+        self._lists: dict[uuid.UUID, tuple[float, list[Member]]] = {}
 
     async def member(self, tenant_id: uuid.UUID, username: str) -> Member | None:
         key = (tenant_id, username)
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        response = await self._get(tenant_id, f"/api/v1/directory/members/{username}")
+        found = None if response.status_code == 404 else _member(self._body(response))
+        self._cache[key] = (time.monotonic() + _TTL_SECONDS, found)
+        return found
+
+    async def members(self, tenant_id: uuid.UUID) -> list[Member]:
+        cached = self._lists.get(tenant_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        response = await self._get(tenant_id, "/api/v1/directory/members?limit=500")
+        found = [_member(item) for item in self._body(response)]
+        self._lists[tenant_id] = (time.monotonic() + _TTL_SECONDS, found)
+        return found
+
+    async def _get(self, tenant_id: uuid.UUID, path: str) -> httpx.Response:
         try:
             headers = {
                 "Authorization": f"Bearer {await self._tokens.token()}",
                 "X-Agency-Id": str(tenant_id),
             }
-            response = await self._http.get(
-                f"{self._base}/api/v1/directory/members/{username}", headers=headers
-            )
+            return await self._http.get(f"{self._base}{path}", headers=headers)
         except (httpx.TransportError, ServiceTokenError) as exc:
             raise DependencyUnavailable(
                 "Không hỏi được dịch vụ danh bạ cán bộ; hãy thử lại sau.",
                 "The identity service is unreachable; try again later.",
             ) from exc
-        if response.status_code == 404:
-            found = None
-        elif response.status_code == 200:
-            body = response.json()
-            found = Member(
-                username=body["username"], name=body["full_name"], department=body["department"]
-            )
-        else:
+
+    @staticmethod
+    def _body(response: httpx.Response) -> Any:
+        if response.status_code != 200:
             raise DependencyUnavailable(
                 "Dịch vụ danh bạ cán bộ trả lời lỗi; hãy thử lại sau.",
                 "The identity service answered with an error; try again later.",
                 identity_status=response.status_code,
             )
-        self._cache[key] = (time.monotonic() + _TTL_SECONDS, found)
-        return found
+        return response.json()
+
+
+def _member(body: dict[str, Any]) -> Member:
+    return Member(
+        username=body["username"],
+        name=body["full_name"],
+        department=body["department"],
+        position=body.get("position") or "",
+        roles=tuple(body.get("roles") or ()),
+    )

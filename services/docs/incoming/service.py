@@ -12,7 +12,7 @@ import logging
 import time
 import types
 import uuid
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -66,6 +66,8 @@ class Member(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     name: str
     department: str = ""
+    position: str = ""
+    roles: tuple[str, ...] = ()
 
 
 class FileChecker(Protocol):
@@ -80,10 +82,15 @@ class JobQueue(Protocol):
     async def ocr(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None: ...
 
 
+@runtime_checkable  # handlers receive it as a dependency, which Litestar type-checks
 class Directory(Protocol):
     """Who works in an agency: the identity service is the source of truth."""
 
     async def member(self, tenant_id: uuid.UUID, username: str) -> Member | None: ...
+
+    async def members(self, tenant_id: uuid.UUID) -> list[Member]:
+        """Everyone working in the agency (the pickers of assignees, reviewers, signers)."""
+        ...
 
 
 def today() -> dt.date:

@@ -1,0 +1,117 @@
+"""Page forms into the API's own request bodies, so a form is checked by the same rules as the
+JSON API; uploads into stored files and stored files back to the browser."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import UploadFile
+from litestar.response import File
+
+from services.common.problems import InvalidInput
+from services.docs.files.storage_client import StorageClient, StorageError
+from services.docs.incoming.schemas import FileRef
+
+T = TypeVar("T")
+# What a page upload may weigh: a scanned document of a few hundred pages.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def text(form: dict[str, Any], name: str) -> str:
+    value = form.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def values(form: dict[str, Any], name: str) -> list[str]:
+    value = form.get(name)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [v.strip() for v in items if isinstance(v, str)]
+
+
+def convert(raw: dict[str, Any], body_type: type[T]) -> T:
+    """Empty fields count as absent (a form sends every input); the rest is validated as the
+    JSON API validates it."""
+    cleaned = {k: v for k, v in raw.items() if v not in ("", None, [])}
+    try:
+        return msgspec.convert(cleaned, type=body_type, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(
+            f"Thông tin nhập chưa đúng: {exc}.", f"Some fields are not valid: {exc}."
+        ) from exc
+
+
+async def store_upload(
+    storage: StorageClient, tenant_id: uuid.UUID, upload: Any, *, required: bool
+) -> FileRef | None:
+    """The uploaded file stored in the agency's storage, as a file reference."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        if required:
+            raise InvalidInput("Hãy chọn tệp cần tải lên.", "Choose the file to upload.")
+        return None
+    with tempfile.TemporaryDirectory(prefix="qlvb-web-") as scratch:
+        path = Path(scratch) / "upload"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise InvalidInput(
+                        "Tệp lớn hơn 200 MB, hãy chia nhỏ hoặc giảm độ phân giải bản quét.",
+                        "The file is larger than 200 MB.",
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise InvalidInput("Tệp tải lên rỗng.", "The uploaded file is empty.")
+        try:
+            stored = await storage.upload(
+                tenant_id, path, upload.filename, upload.content_type or "application/pdf"
+            )
+        except StorageError as exc:
+            raise InvalidInput(
+                "Kho lưu trữ không nhận tệp (định dạng hoặc nội dung không được chấp nhận).",
+                f"The storage refused the file: {exc}",
+            ) from exc
+    return FileRef(
+        object_id=uuid.UUID(stored["id"]),
+        file_name=stored["file_name"],
+        sha256=stored["sha256"],
+        size=int(stored["size"]),
+    )
+
+
+async def stored_file(
+    storage: StorageClient, tenant_id: uuid.UUID, object_id: uuid.UUID, sha256: str, name: str
+) -> File:
+    """A document's file for the browser: PDFs shown in the page, others downloaded. The bytes
+    are checked against the hash the document recorded on the way."""
+    scratch = Path(tempfile.mkdtemp(prefix="qlvb-web-file-"))
+    target = scratch / "file"
+    try:
+        await storage.download(tenant_id, object_id, target, sha256)
+    except BaseException:
+        _remove(scratch)
+        raise
+    pdf = name.lower().endswith(".pdf")
+    return File(
+        path=target,
+        filename=name,
+        media_type="application/pdf" if pdf else None,
+        content_disposition_type="inline" if pdf else "attachment",
+        background=BackgroundTask(_remove, scratch),
+    )
+
+
+def _remove(scratch: Path) -> None:
+    for child in scratch.iterdir():
+        child.unlink(missing_ok=True)
+    scratch.rmdir()

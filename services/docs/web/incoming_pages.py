@@ -1,0 +1,245 @@
+"""Incoming documents in the browser: the list with search, the card with its files and
+history, and every step of the workflow as a form over `IncomingService`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import File, Redirect, Template
+
+from services.common.auth.principal import Role
+from services.common.problems import InvalidInput, NotFound
+from services.docs.catalog.types import DOCUMENT_TYPES
+from services.docs.files.storage_client import StorageClient
+from services.docs.incoming.schemas import (
+    Assign,
+    AssignmentRequest,
+    Completion,
+    PaperDocument,
+    Registration,
+)
+from services.docs.incoming.service import ASSIGNERS, CLERKS, Directory, IncomingService
+from services.docs.web.auth import Viewer, check_same_origin
+from services.docs.web.forms import convert, store_upload, stored_file, text, values
+from services.docs.web.frame import page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+STATES = ("waiting", "registered", "assigned", "processing", "completed", "returned")
+
+
+def _done(document_id: uuid.UUID, notice: str) -> Redirect:
+    return Redirect(f"/incoming/{document_id}?ok={notice}", status_code=303)
+
+
+class IncomingPages(Controller):
+    path = "/incoming"
+
+    @get("", name="web.incoming")
+    async def list_page(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        document_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
+        mine: Annotated[bool, QueryParameter()] = False,
+        overdue: Annotated[bool, QueryParameter()] = False,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Template:
+        state = document_state if document_state in STATES else None
+        result = await incoming.list(
+            viewer.tenant_id,
+            viewer.principal,
+            state=state,
+            query=q or None,
+            assigned_to_me=mine,
+            overdue=overdue,
+            cursor=cursor or None,
+            limit=50,
+        )
+        filters = {"q": q or "", "state": state or "", "mine": mine, "overdue": overdue}
+        template = "incoming_rows.html.j2" if cursor and viewer.htmx else "incoming_list.html.j2"
+        return await page(request, viewer, template, page_=result, filters=filters, states=STATES)
+
+    @get("/new", name="web.incoming.new")
+    async def new_paper(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+    ) -> Template:
+        return await page(
+            request, viewer, "incoming_new.html.j2", types=DOCUMENT_TYPES, today=dt.date.today()
+        )
+
+    @post("/new", name="web.incoming.receive", status_code=303)
+    async def receive_paper(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        storage: NamedDependency[StorageClient],
+        data: Multipart,
+    ) -> Redirect:
+        check_same_origin(request)
+        fields = {
+            name: text(data, name)
+            for name in (
+                "sender_name",
+                "sender_code",
+                "number_symbol",
+                "doc_type",
+                "issued_on",
+                "subject",
+                "signer",
+                "urgency",
+                "confidentiality",
+                "pages",
+                "due_on",
+            )
+        }
+        body = convert(fields, PaperDocument)
+        scan = await store_upload(storage, viewer.tenant_id, data.get("scan"), required=False)
+        if scan is not None:
+            body.files = [scan]
+        card = await incoming.receive_paper(viewer.tenant_id, viewer.principal, body)
+        return _done(card.id, "received")
+
+    @get("/{document_id:uuid}", name="web.incoming.card")
+    async def card(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        directory: NamedDependency[Directory],
+        document_id: FromPath[uuid.UUID],
+    ) -> Template:
+        card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
+        me = viewer.principal.username
+        leading = any(
+            a.assignee == me and a.role == "lead" and a.state == "open" for a in card.assignments
+        )
+        involved = leading or any(a.assignee == me for a in card.assignments)
+        can = {
+            "register": card.state == "waiting" and viewer.principal.has_role(*CLERKS),
+            "assign": card.state in ("registered", "assigned", "processing")
+            and viewer.principal.has_role(*ASSIGNERS),
+            "opinion": card.state in ("assigned", "processing")
+            and (involved or viewer.principal.has_role(Role.LEADER, Role.DEPUTY_LEADER)),
+            "complete": leading and card.state in ("assigned", "processing"),
+        }
+        members = await directory.members(viewer.tenant_id) if can["assign"] else []
+        pdf = next((f for f in card.files if f.file_name.lower().endswith(".pdf")), None)
+        return await page(
+            request,
+            viewer,
+            "incoming_card.html.j2",
+            card=card,
+            can=can,
+            members=members,
+            pdf=pdf,
+        )
+
+    @get("/{document_id:uuid}/files/{object_id:uuid}", name="web.incoming.file")
+    async def file(
+        self,
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        storage: NamedDependency[StorageClient],
+        document_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> File:
+        # The card applies the document's visibility (confidential documents) first.
+        card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
+        ref = next((f for f in card.files if f.object_id == object_id), None)
+        if ref is None:
+            raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
+        return await stored_file(storage, viewer.tenant_id, object_id, ref.sha256, ref.file_name)
+
+    @post("/{document_id:uuid}/register", name="web.incoming.register", status_code=303)
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        check_same_origin(request)
+        await incoming.register(viewer.tenant_id, viewer.principal, document_id, Registration())
+        return _done(document_id, "registered")
+
+    @post("/{document_id:uuid}/assign", name="web.incoming.assign", status_code=303)
+    async def assign(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        check_same_origin(request)
+        deadline = text(data, "deadline")
+        direction = text(data, "direction")
+        requests: list[AssignmentRequest] = []
+        lead = text(data, "lead")
+        if lead:
+            requests.append(
+                convert(
+                    {
+                        "assignee": lead,
+                        "role": "lead",
+                        "deadline": deadline,
+                        "direction": direction,
+                    },
+                    AssignmentRequest,
+                )
+            )
+        for role in ("cooperate", "inform"):
+            for username in values(data, role):
+                if username and username != lead:
+                    requests.append(
+                        convert(
+                            {"assignee": username, "role": role, "deadline": deadline},
+                            AssignmentRequest,
+                        )
+                    )
+        if not requests:
+            raise InvalidInput("Hãy chọn ít nhất một người xử lý.", "Choose at least one person.")
+        await incoming.assign(
+            viewer.tenant_id, viewer.principal, document_id, Assign(assignments=requests)
+        )
+        return _done(document_id, "assigned")
+
+    @post("/{document_id:uuid}/opinion", name="web.incoming.opinion", status_code=303)
+    async def opinion(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        check_same_origin(request)
+        opinion = text(data, "text")
+        if not opinion:
+            raise InvalidInput("Hãy nhập ý kiến.", "Write the opinion.")
+        await incoming.opinion(viewer.tenant_id, viewer.principal, document_id, opinion)
+        return _done(document_id, "opinion")
+
+    @post("/{document_id:uuid}/complete", name="web.incoming.complete", status_code=303)
+    async def complete(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        check_same_origin(request)
+        body = convert({"result": text(data, "result")}, Completion)
+        await incoming.complete(viewer.tenant_id, viewer.principal, document_id, body)
+        return _done(document_id, "completed")

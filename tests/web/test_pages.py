@@ -1,0 +1,75 @@
+"""The pages' answers to what a browser should never be left guessing about: no session, a
+request from another site, bad form input, another agency's document."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from tests.web.conftest import Person, session_cookie
+
+
+def test_without_a_session_a_page_sends_the_browser_to_log_in(gateway_http: httpx.Client) -> None:
+    response = gateway_http.get("/incoming?q=abc")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/auth/login?next=/incoming%3Fq%3Dabc"
+    fragment = gateway_http.get("/incoming", headers={"HX-Request": "true"})
+    assert fragment.headers["hx-redirect"] == "/auth/login?next=/incoming"
+
+
+def test_a_form_posted_from_another_site_is_refused(
+    people: Callable[[str], Person], gateway_http: httpx.Client
+) -> None:
+    clerk = people("vanthu")
+    response = gateway_http.post(
+        "/incoming/new",
+        cookies=session_cookie(clerk),
+        headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        files={"sender_name": (None, "X")},
+    )
+    assert response.status_code == 403
+    assert "không đến từ trang của hệ thống" in response.text
+
+
+def test_bad_input_gets_a_clear_page_and_writes_nothing(
+    people: Callable[[str], Person], gateway_http: httpx.Client
+) -> None:
+    clerk = people("vanthu")
+    marker = uuid.uuid4().hex
+    response = gateway_http.post(
+        "/incoming/new",
+        cookies=session_cookie(clerk),
+        headers={"Sec-Fetch-Site": "same-origin"},
+        files={
+            "sender_name": (None, f"Sở Nội vụ {marker}"),
+            "number_symbol": (None, "12/SNV"),
+            "doc_type": (None, "CV"),
+            "issued_on": (None, "not a date"),
+            "subject": (None, "Về việc thử"),
+        },
+    )
+    assert response.status_code == 400
+    assert "Thông tin nhập chưa đúng" in response.text
+    assert "issued_on" in response.text
+    listing = gateway_http.get(f"/incoming?q={marker}", cookies=session_cookie(clerk))
+    assert listing.status_code == 200
+    assert f"Sở Nội vụ {marker}" not in listing.text
+    assert "Không có văn bản nào." in listing.text
+
+
+def test_another_agencys_document_is_not_found(
+    people: Callable[[str], Person], gateway_http: httpx.Client
+) -> None:
+    province_clerk = people("vanthu")
+    page = province_clerk.go("/incoming")
+    first = page.get_by_test_id("incoming-rows").locator("a").first.get_attribute("href")
+    assert first is not None
+    assert first.startswith("/incoming/")
+    commune_clerk = people("vanthu.xa")
+    response = gateway_http.get(first, cookies=session_cookie(commune_clerk))
+    assert response.status_code == 404
+    assert "Không tìm thấy văn bản" in response.text
+    own = gateway_http.get(first, cookies=session_cookie(province_clerk))
+    assert own.status_code == 200
