@@ -125,3 +125,42 @@ def test_english_is_the_second_locale(people: Callable[[str], Person]) -> None:
     expect(page.locator("h1")).to_have_text("Waiting for me")
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.locator("h1")).to_have_text("Việc chờ tôi")
+
+
+def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex[:8]
+    drafter = people("chuyenvien")
+    page = drafter.go("/outgoing/new")
+    page.select_option("select[name=doc_type]", "CV")
+    page.select_option("select[name=signer]", "chutich")
+    page.fill(
+        "textarea[name=subject]", f"V/v báo cáo tình hình ứng dụng công nghệ thông tin {marker}"
+    )
+    page.fill("input[name=unit_abbr]", "VX")
+    page.check("input[name=internal]")
+    page.set_input_files("input[name=file]", str(_pdf(tmp_path, "du-thao.pdf")))
+    drafter.shot("outgoing-new")
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_test_id("state")).to_have_text("Dự thảo")
+    card_path = page.url.split("?")[0].removeprefix(drafter.platform.origin)
+    form = page.get_by_test_id("submit-form")
+    form.locator("select[name=content_reviewer]").select_option("truongphong")
+    form.locator("select[name=form_reviewer]").select_option("vanthu")
+    form.get_by_role("button", name="Trình duyệt").click()
+    expect(page.get_by_test_id("state")).to_have_text("Đang trình duyệt")
+
+    for username in ("truongphong", "vanthu", "chutich"):
+        reviewer = people(username)
+        page = reviewer.go(card_path)
+        decide = page.get_by_test_id("decide-form")
+        decide.locator("textarea[name=comment]").fill("Đồng ý.")
+        decide.get_by_role("button", name="Đồng ý").click()
+        expect(page.get_by_test_id("notice")).to_be_visible()
+    expect(page.get_by_test_id("state")).to_have_text("Đã duyệt")
+
+    clerk = people("vanthu")
+    page = clerk.go(card_path)
+    page.get_by_role("button", name="Cấp số và ban hành").click()
+    expect(page.get_by_test_id("state")).to_have_text("Đã ban hành")
+    expect(page.get_by_test_id("number-symbol")).to_have_text(re.compile(r"^\d+/UBND-VX$"))
+    clerk.shot("outgoing-issued")

@@ -117,6 +117,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "new_draft": ("Soạn văn bản đi", "Draft a document"),
     "draft_file": ("Tệp dự thảo (PDF)", "Draft file (PDF)"),
     "drafter": ("Người soạn", "Drafter"),
+    "unit_abbr": (
+        "Viết tắt đơn vị soạn thảo hoặc lĩnh vực (công văn)",
+        "Drafting unit or field abbreviation (letters)",
+    ),
     "recipients": ("Nơi nhận", "Recipients"),
     "recipient_codes": (
         "Mã định danh nơi nhận, mỗi dòng một mã",
