@@ -32,8 +32,7 @@ class HomePages(Controller):
         viewer: NamedDependency[Viewer],
         worklist: NamedDependency[Worklist],
     ) -> Template:
-        counts = await worklist.counts(viewer.tenant_id, viewer.principal)
-        work = await worklist.my_work(viewer.tenant_id, viewer.principal)
+        counts, work = await worklist.home(viewer.tenant_id, viewer.principal)
         return await page(request, viewer, "home.html.j2", counts=counts, work=work)
 
     @get("/agency", name="web.agency")

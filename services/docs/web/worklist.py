@@ -54,15 +54,23 @@ class OutgoingItem(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
 
 
-async def _count(conn: AsyncConnection, statement: Any) -> int:
-    return int((await conn.execute(statement)).scalar_one())
-
-
 class Worklist:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def counts(self, tenant_id: uuid.UUID, principal: Principal) -> Counts:
+    async def home(
+        self, tenant_id: uuid.UUID, principal: Principal
+    ) -> tuple[Counts, list[WorkItem]]:
+        """The home page's counts and list in one transaction: the most visited page."""
+        async with self.db.transaction(tenant_id, read_only=True) as conn:
+            counts = await self._counts(conn, tenant_id, principal)
+            work = await self._my_work(conn, tenant_id, principal)
+        return counts, work
+
+    async def _counts(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, principal: Principal
+    ) -> Counts:
+        """Every count in one statement (one round trip)."""
         on = today()
         me = principal.username
         mine_open = sa.and_(
@@ -71,58 +79,48 @@ class Worklist:
             assignment.c.state == "open",
             assignment.c.role != "inform",
         )
-        counted = sa.select(sa.func.count()).select_from(assignment)
-        async with self.db.transaction(tenant_id, read_only=True) as conn:
-            counts = Counts(
-                to_process=await _count(conn, counted.where(mine_open)),
-                overdue=await _count(conn, counted.where(mine_open, assignment.c.deadline < on)),
-                due_soon=await _count(
-                    conn,
-                    counted.where(
-                        mine_open,
-                        assignment.c.deadline >= on,
-                        assignment.c.deadline <= on + dt.timedelta(days=DUE_SOON_DAYS),
-                    ),
-                ),
-                to_review=await _count(
-                    conn,
-                    sa.select(sa.func.count())
-                    .select_from(outgoing_step.join(outgoing, _step_of_outgoing()))
-                    .where(
-                        outgoing_step.c.tenant_id == tenant_id,
-                        outgoing_step.c.assignee == me,
-                        outgoing_step.c.state == "pending",
-                        outgoing.c.state == "in_review",
-                    ),
-                ),
-                to_sign=await _count(
-                    conn,
-                    sa.select(sa.func.count())
-                    .select_from(outgoing)
-                    .where(
-                        outgoing.c.tenant_id == tenant_id,
-                        outgoing.c.signer == me,
-                        outgoing.c.state == "approved",
-                    ),
-                ),
-            )
-            if principal.has_role(*CLERKS):
-                counts.to_register = await _count(
-                    conn, _documents(tenant_id).where(document.c.state == "waiting")
-                )
-                counts.to_issue = await _count(
-                    conn,
-                    sa.select(sa.func.count())
-                    .select_from(outgoing)
-                    .where(outgoing.c.tenant_id == tenant_id, outgoing.c.state == "signed"),
-                )
-            if principal.has_role(*ASSIGNERS):
-                counts.to_assign = await _count(
-                    conn, _documents(tenant_id).where(document.c.state == "registered")
-                )
-        return counts
 
-    async def my_work(self, tenant_id: uuid.UUID, principal: Principal) -> list[WorkItem]:
+        def assignments(*where: Any) -> Any:
+            return sa.select(sa.func.count()).select_from(assignment).where(mine_open, *where)
+
+        def outgoing_count(*where: Any) -> Any:
+            return (
+                sa.select(sa.func.count())
+                .select_from(outgoing)
+                .where(outgoing.c.tenant_id == tenant_id, *where)
+            )
+
+        parts: dict[str, Any] = {
+            "to_process": assignments(),
+            "overdue": assignments(assignment.c.deadline < on),
+            "due_soon": assignments(
+                assignment.c.deadline >= on,
+                assignment.c.deadline <= on + dt.timedelta(days=DUE_SOON_DAYS),
+            ),
+            "to_review": sa.select(sa.func.count())
+            .select_from(outgoing_step.join(outgoing, _step_of_outgoing()))
+            .where(
+                outgoing_step.c.tenant_id == tenant_id,
+                outgoing_step.c.assignee == me,
+                outgoing_step.c.state == "pending",
+                outgoing.c.state == "in_review",
+            ),
+            "to_sign": outgoing_count(outgoing.c.signer == me, outgoing.c.state == "approved"),
+        }
+        if principal.has_role(*CLERKS):
+            parts["to_register"] = _documents(tenant_id).where(document.c.state == "waiting")
+            parts["to_issue"] = outgoing_count(outgoing.c.state == "signed")
+        if principal.has_role(*ASSIGNERS):
+            parts["to_assign"] = _documents(tenant_id).where(document.c.state == "registered")
+        statement = sa.select(
+            *(query.scalar_subquery().label(name) for name, query in parts.items())
+        )
+        row = (await conn.execute(statement)).one()
+        return Counts(**{name: int(value) for name, value in row._mapping.items()})
+
+    async def _my_work(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, principal: Principal
+    ) -> list[WorkItem]:
         on = today()
         statement = (
             sa.select(
@@ -148,8 +146,7 @@ class Worklist:
             .order_by(assignment.c.deadline.asc().nulls_last(), assignment.c.assigned_at)
             .limit(LIST_SIZE)
         )
-        async with self.db.transaction(tenant_id, read_only=True) as conn:
-            rows = (await conn.execute(statement)).all()
+        rows = (await conn.execute(statement)).all()
         return [
             WorkItem(
                 document_id=r.id,
