@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request
 
 from services.common.auth.principal import Principal
-from services.common.auth.web_sessions import SESSION_COOKIE, SessionStore
+from services.common.auth.web_sessions import SESSION_COOKIE, ActiveSession, SessionStore
 from services.common.problems import Forbidden
 from services.docs.web.i18n import LOCALE_COOKIE, Translator, locale_of
 
@@ -41,6 +41,9 @@ class Viewer(msgspec.Struct, frozen=True):
     principal: Principal
     tenant_id: uuid.UUID
     t: Translator
+    # The person's own access token: pages that show another service's data (administration)
+    # call its API as the person, so that service decides what they may see and do.
+    access_token: str = ""
     # Whether the request came from htmx (a fragment or a boosted page), for the answer's shape.
     htmx: bool = False
 
@@ -77,18 +80,23 @@ def check_same_origin(request: Request[Any, Any, Any]) -> None:
 
 async def resolve_viewer(
     request: Request[Any, Any, Any], sessions: SessionStore, *, require_agency: bool = True
-) -> tuple[Principal, Translator]:
+) -> tuple[ActiveSession, Translator]:
     session_id = request.cookies.get(SESSION_COOKIE)
     active = await sessions.resolve(session_id) if session_id else None
     if active is None:
         raise LoginRequired(_here(request) if request.method == "GET" else "/")
     if require_agency and active.principal.active_agency_id is None:
         raise AgencyRequired()
-    return active.principal, translator(request)
+    return active, translator(request)
 
 
-def viewer_of(principal: Principal, t: Translator, request: Request[Any, Any, Any]) -> Viewer:
+def viewer_of(active: ActiveSession, t: Translator, request: Request[Any, Any, Any]) -> Viewer:
+    principal = active.principal
     assert principal.active_agency_id is not None  # resolve_viewer made sure
     return Viewer(
-        principal, principal.active_agency_id, t, htmx=request.headers.get("hx-request") == "true"
+        principal,
+        principal.active_agency_id,
+        t,
+        access_token=active.access_token,
+        htmx=request.headers.get("hx-request") == "true",
     )

@@ -74,8 +74,8 @@ def frame_of(request: Request[Any, Any, Any]) -> Frame:
 
 
 async def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
-    principal, t = await resolve_viewer(request, frame_of(request).sessions)
-    return viewer_of(principal, t, request)
+    active, t = await resolve_viewer(request, frame_of(request).sessions)
+    return viewer_of(active, t, request)
 
 
 async def page(

@@ -38,10 +38,8 @@ class HomePages(Controller):
     @get("/agency", name="web.agency")
     async def choose_agency(self, request: Request[Any, Any, Any]) -> Template:
         # The chooser itself needs a session but no chosen agency.
-        principal, t = await resolve_viewer(
-            request, frame_of(request).sessions, require_agency=False
-        )
-        choices = await frame_of(request).agency_choices(principal)
+        active, t = await resolve_viewer(request, frame_of(request).sessions, require_agency=False)
+        choices = await frame_of(request).agency_choices(active.principal)
         return Template(
             "agency.html.j2",
             context={"t": t, "viewer": None, "agencies": [], "choices": choices},
