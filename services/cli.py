@@ -75,6 +75,24 @@ def seed_demo(path: Path) -> None:
             await db.dispose()
 
     print(f"seeded {asyncio.run(run())} agencies from {path}")
+    print(f"seeded {asyncio.run(_seed_signing(data))} demo signing credentials")
+
+
+async def _seed_signing(data: dict[str, object]) -> int:
+    """Demo certificates and keys so the demo people can sign (PIN in the JSON's `signing`)."""
+    from services.common.db import Database
+    from services.docs.signatures.demo import seed_demo_signing
+    from services.docs.signatures.desk import credential_box
+
+    settings = _settings("docs")
+    box = credential_box(settings)
+    if box is None or settings.environment == "production":
+        return 0  # demo keys never go into a production database
+    db = Database.from_url(settings.database_url, pool_size=1)
+    try:
+        return await seed_demo_signing(db, data, box)
+    finally:
+        await db.dispose()
 
 
 def relay(service: str) -> None:

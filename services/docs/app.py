@@ -14,6 +14,10 @@ from services.common.auth.service_tokens import ServiceTokens
 from services.common.auth.web_sessions import SessionStore
 from services.common.whoami import whoami
 from services.common.worker import enqueue, make_queue
+from services.docs.dossiers.archive import ArchiveService
+from services.docs.dossiers.controller import DossierController
+from services.docs.dossiers.package import PackageBuilder
+from services.docs.dossiers.service import DossierService
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.controller import AssignmentController, IncomingController
 from services.docs.incoming.directory import IdentityDirectory
@@ -21,7 +25,19 @@ from services.docs.incoming.service import Directory, IncomingService
 from services.docs.outgoing.agencies import Agencies, IdentityAgencies
 from services.docs.outgoing.controller import OutgoingController
 from services.docs.outgoing.service import OutgoingService
+from services.docs.outgoing.signing import OutgoingSigning
+from services.docs.saved_searches.controller import (
+    IncomingExportController,
+    SavedSearchController,
+)
+from services.docs.saved_searches.service import SavedSearchService
 from services.docs.settings import DocsSettings, load
+from services.docs.signatures.controller import CredentialController, SigningCredentials
+from services.docs.signatures.delegations import Delegations, IdentityDelegations
+from services.docs.signatures.desk import SignatureDesk
+from services.docs.signing.trust import TrustStore
+from services.docs.statistics.controller import StatisticsController
+from services.docs.statistics.service import StatisticsService
 from services.docs.web.frame import install as install_web
 from services.docs.web.frame import template_config, web_router
 from services.docs.web.incoming_pages import IncomingPages
@@ -43,6 +59,8 @@ def create_app(
     directory: Directory | None = None,
     agencies: Agencies | None = None,
     storage: StorageClient | None = None,
+    trust: TrustStore | None = None,
+    delegations: Delegations | None = None,
 ) -> Litestar:
     settings = settings or load()
     resources = Resources(settings)
@@ -56,7 +74,29 @@ def create_app(
     files = storage or StorageClient(settings.storage_url, resources.http, tokens)
     incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)), files=files)
 
-    outgoing = OutgoingService(resources.db, directory, agencies, files=files)
+    desk = SignatureDesk.from_settings(settings, resources.db, files)
+    outgoing = OutgoingService(
+        resources.db,
+        directory,
+        agencies,
+        files=files,
+        signing=OutgoingSigning(desk, agencies),
+        delegations=delegations or IdentityDelegations(settings.identity_url, resources.http),
+    )
+    signing_credentials = SigningCredentials(desk.credentials, directory, agencies)
+    dossiers = DossierService(resources.db, directory)
+    archive = ArchiveService(resources.db)
+    # Archive packages validate signatures against the agency's roots (settings and its own
+    # trust anchors), plus any the caller adds.
+    packages = PackageBuilder(resources.db, files, agencies, desk.signers, extra_trust=trust)
+    saved_searches = SavedSearchService(resources.db, incoming)
+    # Statistics need the registry's tree, which a stand-in `agencies` may not offer.
+    registry = (
+        agencies
+        if isinstance(agencies, IdentityAgencies)
+        else IdentityAgencies(settings.identity_url, resources.http, tokens)
+    )
+    statistics = StatisticsService(resources.db, registry)
 
     async def provide_incoming() -> IncomingService:
         return incoming
@@ -85,12 +125,23 @@ def create_app(
             IncomingController,
             AssignmentController,
             OutgoingController,
+            CredentialController,
+            DossierController,
+            SavedSearchController,
+            IncomingExportController,
+            StatisticsController,
             web_router([HomePages, IncomingPages, OutgoingPages]),
         ],
         resources=resources,
         dependencies={
             "incoming": Provide(provide_incoming),
             "outgoing": Provide(provide_outgoing),
+            "signing_credentials": Provide(lambda: signing_credentials, sync_to_thread=False),
+            "dossiers": Provide(lambda: dossiers, sync_to_thread=False),
+            "archive": Provide(lambda: archive, sync_to_thread=False),
+            "packages": Provide(lambda: packages, sync_to_thread=False),
+            "saved_searches": Provide(lambda: saved_searches, sync_to_thread=False),
+            "statistics": Provide(lambda: statistics, sync_to_thread=False),
             "worklist": Provide(lambda: worklist, sync_to_thread=False),
             "directory": Provide(lambda: directory, sync_to_thread=False),
             "storage": Provide(lambda: files, sync_to_thread=False),

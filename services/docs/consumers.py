@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.common.outbox import Event, publish
 from services.common.problems import InvalidInput, Problem
 from services.docs.incoming.service import STATUS_TOPIC, receive_delivery
-from services.docs.tables import outbox, outgoing_recipient
+from services.docs.tables import outbox, outgoing_change_recipient, outgoing_recipient
 
 logger = logging.getLogger("qlvb.docs.consumers")
 
@@ -76,14 +76,64 @@ _PROGRESS = [
 ]
 
 
+# A change (revocation, update) travels on to its answer: agreed (15) or refused (16). An
+# answer is final, but a recipient may change its mind; a late transport status never undoes it.
+_CHANGE_PROGRESS = ["sending", "sent", "received"]
+_CHANGE_ANSWERS = {"change_accepted", "change_rejected"}
+
+
+async def _on_change_status(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    change_id: uuid.UUID,
+    code: str,
+    status: str,
+    payload: dict[str, Any],
+) -> None:
+    row = (
+        await conn.execute(
+            select(outgoing_change_recipient.c.status).where(
+                outgoing_change_recipient.c.tenant_id == tenant_id,
+                outgoing_change_recipient.c.change_id == change_id,
+                outgoing_change_recipient.c.code == code,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        logger.warning("status for an unknown change recipient", extra={"payload": payload})
+        return
+    if status not in _CHANGE_ANSWERS and row.status in _CHANGE_ANSWERS:
+        return
+    if (
+        status in _CHANGE_PROGRESS
+        and row.status in _CHANGE_PROGRESS
+        and _CHANGE_PROGRESS.index(status) <= _CHANGE_PROGRESS.index(row.status)
+    ):
+        return
+    await conn.execute(
+        update(outgoing_change_recipient)
+        .where(
+            outgoing_change_recipient.c.tenant_id == tenant_id,
+            outgoing_change_recipient.c.change_id == change_id,
+            outgoing_change_recipient.c.code == code,
+        )
+        .values(status=status[:20], reason=payload.get("description"), updated_at=func.now())
+    )
+
+
 async def on_delivery_status(conn: AsyncConnection, event: Event) -> None:
-    """What happened to an issued document at one recipient, shown on the document's card."""
+    """What happened to an issued document at one recipient, shown on the document's card;
+    for a revocation or update, the recipient's answer, shown on the change."""
     payload: dict[str, Any] = event.payload
     try:
         outgoing_id = uuid.UUID(str(payload["outgoing_id"]))
         code, status = str(payload["recipient_code"]), str(payload["status"])
     except (KeyError, ValueError):
         logger.error("delivery status unreadable", extra={"payload": payload})
+        return
+    if payload.get("business") in ("revoke", "update"):
+        # Their `outgoing_id` is the change's own id (services/docs/outgoing/changes.py).
+        await _on_change_status(conn, event.tenant_id, outgoing_id, code, status, payload)
         return
     row = (
         await conn.execute(

@@ -11,6 +11,7 @@ from saq import CronJob
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
 from services.docs.deadlines.reminders import send_reminders
+from services.docs.dossiers.reminders import send_transfer_reminders
 from services.docs.files.ocr import ocr_document
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import today
@@ -34,6 +35,10 @@ async def deadline_reminders(ctx: dict[str, Any]) -> int:
     return await send_reminders(_maintenance(ctx), today())
 
 
+async def dossier_transfer_reminders(ctx: dict[str, Any]) -> int:
+    return await send_transfer_reminders(_maintenance(ctx), today())
+
+
 def _storage(ctx: dict[str, Any]) -> StorageClient:
     if "storage" not in ctx:
         settings: DocsSettings = ctx["settings"]
@@ -49,5 +54,9 @@ async def ocr(ctx: dict[str, Any], *, tenant: str, document_id: str) -> bool:
     return await ocr_document(db, _storage(ctx), uuid.UUID(tenant), uuid.UUID(document_id))
 
 
-FUNCTIONS: list[Any] = [deadline_reminders, ocr]
-CRON_JOBS: list[CronJob[Any]] = [CronJob(deadline_reminders, cron="*/15 * * * *")]
+FUNCTIONS: list[Any] = [deadline_reminders, dossier_transfer_reminders, ocr]
+CRON_JOBS: list[CronJob[Any]] = [
+    CronJob(deadline_reminders, cron="*/15 * * * *"),
+    # Daily at 06:00 in Vietnam (23:00 UTC, the workers' clock).
+    CronJob(dossier_transfer_reminders, cron="0 23 * * *"),
+]

@@ -10,6 +10,18 @@ class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
     identity_url: str = "http://127.0.0.1:8102"
     # The storage service (files of documents, derived OCR files).
     storage_url: str = "http://127.0.0.1:8103"
+    # Signing (ADR 0019): roots every agency trusts and CA certificates that help build chains
+    # (PEM files, comma-separated; agencies may add roots of their own, see the trust anchors),
+    # and the RFC 3161 time-stamping authority (empty: signatures without a timestamp).
+    signing_trust_roots: str = ""
+    signing_intermediates: str = ""
+    signing_tsa_url: str = ""
+    # Fernet keys of the server-held PKCS#12 credentials, newest first; outside production one
+    # is derived from the client secret when none is set. Empty in production: only keys that
+    # sign elsewhere (USB tokens, remote signing) can be used.
+    credential_keys: str = ""
+    # How long the signed file of an issued document stays under object lock.
+    issued_retention_days: int = 3650
     # The web pages (services/docs/web) resolve the session cookie the identity login set.
     web: WebSettings = WebSettings()
 

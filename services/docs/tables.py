@@ -259,3 +259,233 @@ number_reservation = sa.Table(
     ),
     sa.Column("outgoing_id", sa.Uuid, nullable=True),
 )
+
+# Hồ sơ công việc: an entry of the agency's yearly catalogue (danh mục hồ sơ), then the dossier
+# from opening to closing, transfer to the agency archive and, when its retention ends, disposal.
+dossier = sa.Table(
+    "dossier",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("year", sa.SmallInteger, nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("heading", sa.String(200), nullable=False, server_default=""),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("retention_years", sa.SmallInteger, nullable=True),  # NULL: permanent
+    sa.Column("responsible", sa.String(64), nullable=False),
+    sa.Column("responsible_name", sa.String(200), nullable=False),
+    sa.Column("department", sa.String(200), nullable=False, server_default=""),
+    sa.Column("language", sa.String(50), nullable=False),
+    sa.Column("access", sa.String(12), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False, server_default=""),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("start_on", sa.Date, nullable=True),
+    sa.Column("end_on", sa.Date, nullable=True),
+    # The gapless ordinal series of the dossier's documents.
+    sa.Column("last_ordinal", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("transfer_due_on", sa.Date, nullable=True),
+    sa.Column("retention_ends_on", sa.Date, nullable=True),
+    sa.Column("receipt_number", sa.String(50), nullable=True),
+    sa.Column("accepted_on", sa.Date, nullable=True),
+    sa.Column("accepted_by", sa.String(64), nullable=True),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# A document in a dossier: a link, never a copy; one document may sit in many dossiers.
+dossier_item = sa.Table(
+    "dossier_item",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("dossier_id", sa.Uuid, primary_key=True),
+    sa.Column("ordinal", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Uuid, nullable=True),  # an incoming document
+    sa.Column("outgoing_id", sa.Uuid, nullable=True),  # an outgoing or internal document
+    sa.Column("added_by", sa.String(64), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Transfer reminders already sent, one per dossier and due date.
+dossier_reminder = sa.Table(
+    "dossier_reminder",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("dossier_id", sa.Uuid, primary_key=True),
+    sa.Column("due_on", sa.Date, primary_key=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# The disposal list (danh sách tiêu hủy) and the decision on each entry.
+dossier_disposal = sa.Table(
+    "dossier_disposal",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("dossier_id", sa.Uuid, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("listed_by", sa.String(64), nullable=False),
+    sa.Column(
+        "listed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("decision_number", sa.String(50), nullable=True),
+    sa.Column("decided_on", sa.Date, nullable=True),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+# A person's named search over incoming documents, private to them in one agency.
+saved_search = sa.Table(
+    "saved_search",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("params", JSONB, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+
+# Signatures made in the outgoing flow (ADR 0019): reviewers' initials, the competent person's
+# signature and the agency's seal signature, each one a new stored object that extends the
+# previous one (an incremental update), per draft version.
+outgoing_signature = sa.Table(
+    "outgoing_signature",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # initials | leader | seal
+    sa.Column("field_name", sa.String(40), nullable=False),
+    sa.Column("signer", sa.String(64), nullable=False),
+    sa.Column("signer_name", sa.String(200), nullable=False),
+    sa.Column("acting_for", sa.String(64), nullable=True),  # the delegator (X-Acting-For)
+    sa.Column("method", sa.String(8), nullable=False),  # pkcs12 | remote
+    sa.Column("certificate_subject", sa.Text, nullable=False),
+    sa.Column("certificate_serial", sa.String(80), nullable=False),
+    sa.Column("certificate_issuer", sa.Text, nullable=False),
+    sa.Column("certificate_sha256", sa.String(64), nullable=False),
+    sa.Column("level", sa.String(5), nullable=False),
+    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("object_id", sa.Uuid, nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("placement", JSONB, nullable=False),
+    # The agency's signature only: the number and date written into the PDF before it.
+    sa.Column("number_symbol", sa.String(100), nullable=True),
+    sa.Column("dated", sa.Date, nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Keys to sign with: a person's (initials, the leader's signature) or the agency's seal. The
+# server holds a PKCS#12 (encrypted twice: by its PIN, and by the service's Fernet keys) or
+# only the certificate, for keys that sign elsewhere (USB token, remote signing).
+signing_credential = sa.Table(
+    "signing_credential",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("owner_kind", sa.String(8), nullable=False),  # person | agency
+    sa.Column("owner", sa.String(64), nullable=False),  # a username; "" for the agency
+    sa.Column("method", sa.String(8), nullable=False),  # pkcs12 | remote
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("position", sa.String(200), nullable=False, server_default=""),
+    sa.Column("certificate", sa.LargeBinary, nullable=False),  # DER
+    sa.Column("chain", sa.LargeBinary, nullable=False),  # PEM, the CAs above it
+    sa.Column("certificate_sha256", sa.String(64), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("serial", sa.String(80), nullable=False),
+    sa.Column("issuer", sa.Text, nullable=False),
+    sa.Column("not_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sealed_key", sa.LargeBinary, nullable=True),
+    sa.Column("image_png", sa.LargeBinary, nullable=False),  # signature or seal image
+    sa.Column("initials_png", sa.LargeBinary, nullable=True),
+    sa.Column("failed_attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# A signature prepared for a key the server does not hold, waiting for the signature value.
+signing_session = sa.Table(
+    "signing_session",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("signer", sa.String(64), nullable=False),
+    sa.Column("signer_name", sa.String(200), nullable=False),
+    sa.Column("acting_for", sa.String(64), nullable=True),
+    sa.Column("credential_id", sa.Uuid, nullable=False),
+    sa.Column("base_sha256", sa.String(64), nullable=False),  # the bytes it was prepared over
+    sa.Column("prepared", sa.LargeBinary, nullable=False),  # PreparedSignature, msgpack
+    sa.Column("placement", JSONB, nullable=False),
+    sa.Column("number_symbol", sa.String(100), nullable=True),
+    sa.Column("dated", sa.Date, nullable=True),
+    sa.Column("state", sa.String(10), nullable=False),  # open | completed | superseded
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Roots an agency's signatures must chain to, besides the operator's (settings); the demo CA of
+# `qlvb seed-demo` lives here. Written by operators' tools only, never through the API.
+signing_trust_anchor = sa.Table(
+    "signing_trust_anchor",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("certificate", sa.LargeBinary, nullable=False),  # DER
+    sa.Column("added_by", sa.String(64), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# A revocation (thu hồi) or update (cập nhật) of an issued document, sent to its recipients
+# (edXML business 1 and 2). The issued document itself never changes; a replacement (3) is a
+# new outgoing document whose target_id names the one it replaces.
+outgoing_change = sa.Table(
+    "outgoing_change",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("outgoing_id", sa.Uuid, nullable=False),
+    sa.Column("business", sa.String(8), nullable=False),  # revoke | update
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=True),  # update: the corrected subject
+    sa.Column("reply_due_on", sa.Date, nullable=True),  # update: the corrected reply date
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_name", sa.String(200), nullable=False),
+    sa.Column(
+        "requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Each recipient's answer to a change: agreed (change_accepted) or refused (change_rejected).
+outgoing_change_recipient = sa.Table(
+    "outgoing_change_recipient",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("change_id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(35), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="sending"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)

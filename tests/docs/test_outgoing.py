@@ -1,28 +1,76 @@
 """Outgoing documents from draft to issue, with real tokens: opinions, review, approval,
-numbering with the symbol built per NĐ 30, and dispatch events for electronic recipients."""
+numbering with the symbol built per NĐ 30, and dispatch events for electronic recipients.
+
+The demo province's signing credentials are seeded as `qlvb seed-demo` seeds them (a demo CA
+made with `cryptography`, the demo PIN), and the leader and the clerk sign with them: what the
+people of `make run` do. The signatures' own rules are in test_outgoing_signatures.py."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from services.common.db import Database
 from services.docs.registers.numbering import next_number
 from services.docs.registers.service import OUTGOING, create_register
-from services.docs.tables import outbox
+from services.docs.settings import load as load_docs
+from services.docs.signatures.demo import demo_pin, seed_demo_signing
+from services.docs.signatures.desk import credential_box
+from services.docs.signing import TrustStore, Verdict, validate_pdf
+from services.docs.signing.trust import load_certificates
+from services.docs.tables import outbox, signing_trust_anchor
 from tests.docs.conftest import UBND_TINH, Docs
+from tests.signing.documents import draft_pdf
 
 STC, SNV = "000.00.05.H44", "000.00.09.H44"
 BO_NOI_VU = "000.00.00.G09"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def short_retention() -> Iterator[None]:
+    """Issued files go under object lock (compliance mode: nobody can lift it); two days is
+    enough for the tests' bucket."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QLVB_DOCS_ISSUED_RETENTION_DAYS", "2")
+        yield
+
+
+@pytest.fixture(scope="module")
+async def demo_signing(province: dict[str, Any]) -> str:
+    """The demo credentials of `qlvb seed-demo`, back in place of any another test enrolled;
+    returns the demo PIN."""
+    settings = load_docs()
+    box = credential_box(settings)
+    assert box is not None
+    db = Database.from_url(settings.database_url, pool_size=1)
+    try:
+        await seed_demo_signing(db, province, box, restore=True)
+    finally:
+        await db.dispose()
+    return demo_pin(province)
+
+
 async def file_ref(docs: Docs, seed: str) -> dict[str, Any]:
-    """A draft file really stored (a document never points at a file that is not there)."""
-    return await docs.stored(f"Dự thảo {seed}.pdf")
+    """A draft file really stored (a document never points at a file that is not there): a
+    real PDF, since it is signed."""
+    return await docs.stored(f"Dự thảo {seed}.pdf", draft_pdf(pages=1 + len(seed) % 2))
+
+
+async def demo_trust() -> TrustStore:
+    """What the agency trusts: the demo CA the seed made its trust anchor."""
+    db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+    try:
+        async with db.transaction(uuid.UUID(UBND_TINH), read_only=True) as conn:
+            roots = (await conn.execute(select(signing_trust_anchor.c.certificate))).scalars()
+            return TrustStore(roots=tuple(load_certificates(bytes(r))[0] for r in roots))
+    finally:
+        await db.dispose()
 
 
 async def draft(docs: Docs, subject: str, **changes: Any) -> dict[str, Any]:
@@ -58,7 +106,7 @@ async def issued_events(outgoing_id: str) -> list[dict[str, Any]]:
         await db.dispose()
 
 
-async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
+async def test_draft_opinions_review_approve_issue(docs: Docs, demo_signing: str) -> None:
     created = await docs.call(
         "POST",
         "/api/v1/outgoing",
@@ -124,11 +172,7 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
     )
     assert early.status_code == 409
 
-    for kind, user in (
-        ("content_review", "truongphong"),
-        ("form_review", "vanthu"),
-        ("approval", "chutich"),
-    ):
+    for kind, user in (("content_review", "truongphong"), ("form_review", "vanthu")):
         step = await step_id(card, kind)
         decided = await docs.call(
             "POST",
@@ -138,7 +182,14 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
         )
         assert decided.status_code == 200, (kind, decided.text)
         card = decided.json()
+    # The leader approves by signing, with the demo key the seed gave them.
+    signed = await docs.call(
+        "POST", f"/api/v1/outgoing/{outgoing_id}/sign", "chutich", json={"pin": demo_signing}
+    )
+    assert signed.status_code == 200, signed.text
+    card = signed.json()
     assert card["state"] == "approved"
+    assert [s["kind"] for s in card["signatures"]] == ["leader"]
 
     too_late = await docs.call(
         "POST",
@@ -150,20 +201,39 @@ async def test_draft_opinions_review_approve_issue(docs: Docs) -> None:
 
     not_clerk = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "chutich", json={})
     assert not_clerk.status_code == 403
-    issued = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
+    issued = await docs.call(
+        "POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={"pin": demo_signing}
+    )
     assert issued.status_code == 200, issued.text
     final = issued.json()
     assert final["state"] == "issued"
     number, symbol = final["number_symbol"].split("/", 1)
     assert symbol == "QĐ-UBND"
     assert len(number) >= 2
+    assert [s["kind"] for s in final["signatures"]] == ["leader", "seal"]
     again = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
     assert again.status_code == 409
 
     [event] = await issued_events(outgoing_id)
     assert event["number_symbol"] == final["number_symbol"]
     assert sorted(r["code"] for r in event["recipients"]) == sorted([STC, SNV, BO_NOI_VU])
-    assert event["files"][0]["file_name"] == "Dự thảo bản 2.pdf"
+    # What goes out is the signed original, named after its number.
+    sent = event["files"][0]
+    assert sent["file_name"] == final["number_symbol"].replace("/", "-") + ".pdf"
+    assert sent["sha256"] == final["current_file"]["sha256"] == final["signatures"][-1]["sha256"]
+    content = await docs.storage.get(
+        f"/api/v1/objects/{sent['object_id']}/content",
+        headers={
+            "Authorization": f"Bearer {await docs.service_token.token()}",
+            "X-Agency-Id": UBND_TINH,
+        },
+    )
+    report = await validate_pdf(content.content, await demo_trust())
+    assert report.verdict is Verdict.VALID, [s.problems for s in report.signatures]
+    assert [s.signer.common_name for s in report.signatures] == [
+        "Đỗ Văn Quốc",
+        "Ủy ban nhân dân tỉnh Phú Thọ",
+    ]
 
 
 async def test_a_return_sends_the_draft_back(docs: Docs) -> None:
@@ -248,7 +318,7 @@ async def test_five_hundred_concurrent_allocations_in_one_series() -> None:
     assert sorted(numbers) == list(range(1, 501))
 
 
-async def test_recipient_statuses_come_back_onto_the_card(docs: Docs) -> None:
+async def test_recipient_statuses_come_back_onto_the_card(docs: Docs, demo_signing: str) -> None:
     import datetime as dt
 
     from redis.asyncio import Redis
@@ -271,18 +341,21 @@ async def test_recipient_statuses_come_back_onto_the_card(docs: Docs) -> None:
             json={"content_reviewer": "truongphong", "form_reviewer": "vanthu"},
         )
     ).json()
-    for kind, user in (
-        ("content_review", "truongphong"),
-        ("form_review", "vanthu"),
-        ("approval", "chutich"),
-    ):
+    for kind, user in (("content_review", "truongphong"), ("form_review", "vanthu")):
         step = await step_id(card, kind)
         card = (
             await docs.call(
                 "POST", f"/api/v1/outgoing/{outgoing_id}/steps/{step}/approve", user, json={}
             )
         ).json()
-    issued = await docs.call("POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={})
+    signed = await docs.call(
+        "POST", f"/api/v1/outgoing/{outgoing_id}/sign", "chutich", json={"pin": demo_signing}
+    )
+    assert signed.status_code == 200, signed.text
+    issued = await docs.call(
+        "POST", f"/api/v1/outgoing/{outgoing_id}/issue", "vanthu", json={"pin": demo_signing}
+    )
+    assert issued.status_code == 200, issued.text
     assert {r["status"] for r in issued.json()["recipients"]} == {"sending"}
 
     redis = Redis.from_url(os.environ["QLVB_REDIS_URL"])

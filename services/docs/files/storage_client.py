@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from pathlib import Path
@@ -110,3 +111,71 @@ class StorageClient:
                 f"Tệp “{ref.file_name}” không khớp mã băm hoặc kích thước đã lưu.",
                 f"The file {ref.file_name!r} does not match the stored hash or size.",
             )
+
+    async def read(
+        self, tenant_id: uuid.UUID, object_id: uuid.UUID, sha256: str, max_bytes: int
+    ) -> bytes:
+        """The whole file in memory (a PDF to sign), checked against its recorded hash."""
+        digest = hashlib.sha256()
+        data = bytearray()
+        url = f"{self._base}/api/v1/objects/{object_id}/content"
+        try:
+            async with self._http.stream(
+                "GET", url, headers=await self._headers(tenant_id)
+            ) as response:
+                if response.status_code != 200:
+                    raise StorageError(f"GET {object_id}: HTTP {response.status_code}")
+                async for chunk in response.aiter_bytes(CHUNK):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise InvalidInput(
+                            f"Tệp quá lớn để ký số (tối đa {max_bytes >> 20} MB).",
+                            f"The file is too large to sign (at most {max_bytes} bytes).",
+                        )
+                    digest.update(chunk)
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if digest.hexdigest() != sha256:
+            raise StorageError(f"{object_id}: the bytes do not match the recorded hash")
+        return bytes(data)
+
+    async def store(
+        self, tenant_id: uuid.UUID, data: bytes, file_name: str, content_type: str
+    ) -> dict[str, Any]:
+        """A new object from bytes in memory (a signed PDF); nothing is ever overwritten."""
+        headers = {**await self._headers(tenant_id), "Content-Type": content_type}
+        try:
+            response = await self._http.post(
+                f"{self._base}/api/v1/objects",
+                params={"name": file_name},
+                content=data,
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if response.status_code != 201:
+            raise StorageError(f"upload {file_name}: HTTP {response.status_code} {response.text}")
+        created: dict[str, Any] = response.json()
+        if created.get("sha256") != hashlib.sha256(data).hexdigest():
+            raise StorageError(f"upload {file_name}: the stored hash differs")
+        return created
+
+    async def lock(self, tenant_id: uuid.UUID, object_id: uuid.UUID, until: dt.date) -> None:
+        """Put an issued file under object lock until `until` (the storage service copies it
+        into the locked bucket; a lock is only ever extended)."""
+        try:
+            response = await self._http.post(
+                f"{self._base}/api/v1/objects/{object_id}/lock",
+                json={"retain_until": until.isoformat()},
+                headers=await self._headers(tenant_id),
+            )
+        except httpx.TransportError as exc:
+            raise DependencyUnavailable(
+                "Dịch vụ lưu trữ tệp không trả lời.", "The storage service is unreachable."
+            ) from exc
+        if response.status_code != 200:
+            raise StorageError(f"lock {object_id}: HTTP {response.status_code} {response.text}")

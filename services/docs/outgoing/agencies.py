@@ -21,6 +21,9 @@ class Agency(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     short_name: str
     status: str
+    # The registry's tree, for statistics rolled up over an agency's subordinates.
+    level: str = ""
+    parent_id: uuid.UUID | None = None
 
 
 class Agencies(Protocol):
@@ -37,6 +40,7 @@ class IdentityAgencies:
         self._http = http
         self._tokens = tokens
         self._expires = 0.0
+        self._all: list[Agency] = []
         self._by_code: dict[str, Agency] = {}
         self._by_id: dict[uuid.UUID, Agency] = {}
 
@@ -56,6 +60,7 @@ class IdentityAgencies:
                 "Danh mục cơ quan trả lời lỗi.", "The agency registry answered with an error."
             )
         agencies = msgspec.convert(response.json(), list[Agency], strict=False)
+        self._all = agencies
         self._by_code = {a.code: a for a in agencies}
         self._by_id = {a.id: a for a in agencies}
         self._expires = time.monotonic() + _TTL_SECONDS
@@ -67,3 +72,9 @@ class IdentityAgencies:
     async def by_id(self, agency_id: uuid.UUID) -> Agency | None:
         await self._refresh()
         return self._by_id.get(agency_id)
+
+    async def all(self) -> list[Agency]:
+        """Every agency of the registry, whatever its status (a dissolved agency's documents
+        still count toward its last parent's statistics)."""
+        await self._refresh()
+        return self._all

@@ -13,23 +13,44 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from services.common.auth.guards import requires_agency
 from services.common.auth.principal import Principal
 from services.docs.outgoing.schemas import (
+    ChangeRequest,
+    CompleteRequest,
     DraftRequest,
     IssueRequest,
     OpinionAnswer,
     OpinionReport,
     OpinionRequest,
     OutgoingCard,
+    PinSignRequest,
+    PreparedSignatureView,
+    PrepareRequest,
     ReservationRequest,
     ReservedNumbers,
     ReturnRequest,
     StepDecision,
     SubmitRequest,
+    UpdateRequest,
     VersionComparison,
     VersionRequest,
 )
 from services.docs.outgoing.service import OutgoingService
+from services.docs.signatures.delegations import ActingFor, ActingForHeader
 
 Id = FromPath[uuid.UUID]
+
+
+async def _acting_for(
+    request: Request[Principal, Any, Any],
+    outgoing: OutgoingService,
+    tenant_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+) -> ActingFor | None:
+    if person_id is None:
+        return None
+    # The identity service shows a person only their own delegations: it is asked with the
+    # caller's token.
+    bearer = request.headers.get("authorization", "").partition(" ")[2].strip()
+    return await outgoing.acting_for(tenant_id, request.user, bearer, person_id)
 
 
 class OutgoingController(Controller):
@@ -183,3 +204,130 @@ class OutgoingController(Controller):
         data: JSONBody[ReservationRequest],
     ) -> ReservedNumbers:
         return await outgoing.reserve(tenant_id, request.user, data)
+
+    @post(
+        "/{outgoing_id:uuid}/initials",
+        status_code=HTTP_200_OK,
+        summary="Ký nháy bản thảo (người kiểm tra nội dung, thể thức)",
+    )
+    async def initial(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[PinSignRequest],
+    ) -> OutgoingCard:
+        return await outgoing.initial(tenant_id, request.user, outgoing_id, data)
+
+    @post(
+        "/{outgoing_id:uuid}/sign",
+        status_code=HTTP_200_OK,
+        summary="Người có thẩm quyền ký số văn bản (khóa do máy chủ giữ, mở bằng mã PIN)",
+    )
+    async def sign(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[PinSignRequest],
+        acting_for: ActingForHeader = None,
+    ) -> OutgoingCard:
+        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
+        return await outgoing.sign(tenant_id, request.user, outgoing_id, data, delegation)
+
+    @post(
+        "/{outgoing_id:uuid}/seal",
+        status_code=HTTP_200_OK,
+        summary="Văn thư cấp số vào tệp và ký số của cơ quan",
+    )
+    async def seal(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[PinSignRequest],
+    ) -> OutgoingCard:
+        return await outgoing.seal(tenant_id, request.user, outgoing_id, data)
+
+    @post(
+        "/{outgoing_id:uuid}/signatures/prepare",
+        status_code=HTTP_201_CREATED,
+        summary="Chuẩn bị chữ ký cho thiết bị ký số hoặc dịch vụ ký số từ xa",
+    )
+    async def prepare_signature(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[PrepareRequest],
+        acting_for: ActingForHeader = None,
+    ) -> PreparedSignatureView:
+        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
+        return await outgoing.prepare_signature(
+            tenant_id, request.user, outgoing_id, data, delegation
+        )
+
+    @post(
+        "/{outgoing_id:uuid}/signatures/{session_id:uuid}/complete",
+        status_code=HTTP_200_OK,
+        summary="Hoàn tất chữ ký với giá trị chữ ký (hoặc CMS) từ thiết bị ký số",
+    )
+    async def complete_signature(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        session_id: FromPath[uuid.UUID],
+        data: JSONBody[CompleteRequest],
+        acting_for: ActingForHeader = None,
+    ) -> OutgoingCard:
+        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
+        return await outgoing.complete_signature(
+            tenant_id, request.user, outgoing_id, session_id, data.signature, delegation
+        )
+
+    @post("/{outgoing_id:uuid}/revoke", status_code=HTTP_200_OK, summary="Thu hồi văn bản")
+    async def revoke(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[ChangeRequest],
+    ) -> OutgoingCard:
+        return await outgoing.revoke(tenant_id, request.user, outgoing_id, data.reason)
+
+    @post(
+        "/{outgoing_id:uuid}/update",
+        status_code=HTTP_200_OK,
+        summary="Cập nhật thông tin văn bản đã ban hành",
+    )
+    async def update_issued(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[UpdateRequest],
+    ) -> OutgoingCard:
+        return await outgoing.update_issued(tenant_id, request.user, outgoing_id, data)
+
+    @post(
+        "/{outgoing_id:uuid}/replace",
+        status_code=HTTP_201_CREATED,
+        summary="Soạn văn bản thay thế văn bản đã ban hành",
+    )
+    async def replace(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: Id,
+        data: JSONBody[DraftRequest],
+    ) -> OutgoingCard:
+        return await outgoing.replace(tenant_id, request.user, outgoing_id, data)

@@ -5,11 +5,17 @@ head, form review by the office, approval by the signer, in that order; a return
 sends the draft back to its drafter -> approved -> issued by the clerk: the number from the
 register's yearly series (or a number reserved for a paper original), the symbol built per
 Phụ lục I, the register entry, and for each electronic recipient a dispatch through the
-interchange service. An issued document never changes."""
+interchange service. An issued document never changes.
+
+With signing (signing.py, ADR 0019) the reviewers initial the draft, the competent person signs
+it (which approves it), and the clerk writes the number and date into the PDF and applies the
+agency's signature before issuing; issuing refuses what lacks the signatures the law requires.
+After issue, revocations, updates and replacements are records of their own (changes.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
 from typing import Any
@@ -25,25 +31,44 @@ from services.docs.audit import chain
 from services.docs.catalog.types import BY_CODE, Confidentiality
 from services.docs.incoming.schemas import FileRef
 from services.docs.incoming.service import Directory, FileChecker, Member, today
+from services.docs.outgoing import changes, records
 from services.docs.outgoing.agencies import Agencies
 from services.docs.outgoing.schemas import (
     DraftRequest,
+    FileView,
     IssueRequest,
     OpinionAnswer,
     OpinionReport,
     OutgoingCard,
+    PinSignRequest,
+    PreparedSignatureView,
+    PrepareRequest,
     RecipientView,
     ReservationRequest,
     ReservedNumbers,
+    SignatureView,
+    SigningOptions,
     StepView,
     SubmitRequest,
+    UpdateRequest,
     VersionComparison,
     VersionRequest,
     VersionView,
 )
+from services.docs.outgoing.signing import (
+    INITIALS,
+    LEADER,
+    SEAL,
+    CurrentFile,
+    OutgoingSigning,
+    current_file,
+    needs_leader,
+    signature_rows,
+)
 from services.docs.outgoing.symbols import build_symbol
 from services.docs.registers.numbering import next_number
-from services.docs.registers.service import OUTGOING, default_register_id, ensure_defaults
+from services.docs.signatures.delegations import ActingFor, Delegations
+from services.docs.signatures.errors import DraftSigned, ServerKeysDisabled, SignatureRequired
 from services.docs.tables import (
     audit_entry,
     number_reservation,
@@ -52,8 +77,9 @@ from services.docs.tables import (
     outgoing_recipient,
     outgoing_step,
     outgoing_version,
-    register,
 )
+
+logger = logging.getLogger("qlvb.docs.outgoing")
 
 ISSUED_TOPIC = "document.issued"
 REVIEW_KINDS = ("content_review", "form_review", "approval")
@@ -62,7 +88,38 @@ SIGNERS = (Role.LEADER, Role.DEPUTY_LEADER)
 
 
 def _not_found(outgoing_id: uuid.UUID) -> NotFound:
-    return NotFound(f"Không tìm thấy văn bản đi {outgoing_id}.", f"No outgoing {outgoing_id}.")
+    return records.not_found(outgoing_id)
+
+
+def _signature_view(row: Any) -> SignatureView:
+    return SignatureView(
+        id=row.id,
+        version=row.version,
+        kind=row.kind,
+        field_name=row.field_name,
+        signer=row.signer,
+        signer_name=row.signer_name,
+        acting_for=row.acting_for,
+        method=row.method,
+        certificate_subject=row.certificate_subject,
+        certificate_serial=row.certificate_serial,
+        certificate_issuer=row.certificate_issuer,
+        level=row.level,
+        signed_at=row.signed_at,
+        object_id=row.object_id,
+        sha256=row.sha256,
+        number_symbol=row.number_symbol,
+    )
+
+
+def _file_view(current: CurrentFile) -> FileView:
+    return FileView(
+        version=current.version,
+        object_id=current.object_id,
+        file_name=current.file_name,
+        sha256=current.sha256,
+        size=current.size,
+    )
 
 
 def _version_view(row: Any) -> VersionView:
@@ -93,22 +150,35 @@ def _step_view(row: Any) -> StepView:
 
 
 class OutgoingService:
+    """The outgoing flow. With `signing`, documents are signed in the flow and issuing checks
+    the signatures the law requires; without it (a deployment that signs on paper only, or a
+    test of another part), nothing is signed and nothing is required."""
+
     def __init__(
         self,
         db: Database,
         directory: Directory,
         agencies: Agencies,
         files: FileChecker | None = None,
+        signing: OutgoingSigning | None = None,
+        delegations: Delegations | None = None,
     ) -> None:
         self.db = db
         self.directory = directory
         self.files = files
         self.agencies = agencies
+        self.signing = signing
+        self.delegations = delegations
 
     # -- drafting -----------------------------------------------------------------------------
 
     async def create_draft(
-        self, tenant_id: uuid.UUID, principal: Principal, body: DraftRequest
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        body: DraftRequest,
+        *,
+        replaces: uuid.UUID | None = None,
     ) -> OutgoingCard:
         if body.doc_type not in BY_CODE:
             raise InvalidInput(
@@ -129,6 +199,14 @@ class OutgoingService:
         recipients = await self._check_recipients(body)
         outgoing_id = uuid.uuid4()
         async with self.db.transaction(tenant_id) as conn:
+            if replaces is not None:
+                target = await changes.check_target(conn, tenant_id, replaces, changes.REPLACE)
+                if target.doc_type != body.doc_type:
+                    raise InvalidInput(
+                        "Văn bản thay thế phải cùng hình thức với văn bản bị thay thế "
+                        "(NĐ 30, Điều 18.3).",
+                        "A replacement must be of the same type as the document it replaces.",
+                    )
             await conn.execute(
                 insert(outgoing).values(
                     tenant_id=tenant_id,
@@ -149,6 +227,8 @@ class OutgoingService:
                     issuer_abbr=agency.short_name,
                     unit_abbr=body.unit_abbr,
                     legal=body.legal,
+                    business="replace" if replaces else "new",
+                    target_id=replaces,
                 )
             )
             for recipient in recipients:
@@ -221,6 +301,13 @@ class OutgoingService:
             await self.files.check(tenant_id, body.file)
         async with self.db.transaction(tenant_id) as conn:
             row = await self._fetch(conn, tenant_id, outgoing_id, for_update=True)
+            signed = await signature_rows(conn, tenant_id, outgoing_id)
+            if any(s.kind == LEADER for s in signed):
+                raise DraftSigned(
+                    "Người có thẩm quyền đã ký số văn bản; không sửa được bản thảo nữa. Nếu cần "
+                    "sửa sau khi ban hành, hãy soạn văn bản thay thế.",
+                    "The competent person has signed; the draft can no longer change.",
+                )
             if row.state not in ("draft", "in_review"):
                 raise Conflict(
                     "Văn bản đã được duyệt hoặc ban hành; không sửa được bản thảo.",
@@ -598,8 +685,31 @@ class OutgoingService:
         outgoing_id: uuid.UUID,
         body: IssueRequest,
     ) -> OutgoingCard:
+        """Number, register and dispatch. With signing, the competent person must have signed
+        (but copies and paper originals with a reserved number), and a document sent over the
+        network must carry the agency's signature: given the seal's PIN, the clerk applies it
+        here first (the number and date go into the PDF just before it)."""
         if not principal.has_role(Role.CLERK):
             raise Forbidden("Chỉ văn thư cấp số và ban hành.", "Only clerks issue documents.")
+        if self.signing is not None and body.pin is not None:
+            async with self.db.transaction(tenant_id, read_only=True) as conn:
+                row = await self._fetch(conn, tenant_id, outgoing_id)
+                base = await current_file(conn, tenant_id, outgoing_id)
+                sealed = any(
+                    r.kind == SEAL and r.version == base.version
+                    for r in await signature_rows(conn, tenant_id, outgoing_id)
+                )
+            if row.state == "approved" and not sealed:
+                await self.signing.sign_with_pin(
+                    tenant_id,
+                    principal,
+                    outgoing_id,
+                    SEAL,
+                    body.pin,
+                    SigningOptions(
+                        register_id=body.register_id, reserved_number=body.reserved_number
+                    ),
+                )
         async with self.db.transaction(tenant_id) as conn:
             row = await self._fetch(conn, tenant_id, outgoing_id, for_update=True)
             if row.state == "issued":
@@ -612,29 +722,73 @@ class OutgoingService:
                     "Văn bản chưa được lãnh đạo duyệt ký; chưa ban hành được.",
                     "The document has not been approved for signature.",
                 )
-            confidential = row.confidentiality != Confidentiality.NORMAL.value
-            book = await self._outgoing_register(conn, tenant_id, body.register_id, confidential)
-            on = today()
-            if body.reserved_number is not None:
-                number = await self._use_reservation(
-                    conn, tenant_id, book.id, on.year, body.reserved_number, outgoing_id
+            final = await current_file(conn, tenant_id, outgoing_id)
+            signed = [
+                r
+                for r in await signature_rows(conn, tenant_id, outgoing_id)
+                if r.version == final.version
+            ]
+            seal = next((r for r in signed if r.kind == SEAL), None)
+            if self.signing is not None and seal is None:
+                electronic = not row.internal and bool(
+                    (
+                        await conn.execute(
+                            select(func.count()).where(
+                                outgoing_recipient.c.tenant_id == tenant_id,
+                                outgoing_recipient.c.outgoing_id == outgoing_id,
+                                outgoing_recipient.c.electronic.is_(True),
+                            )
+                        )
+                    ).scalar_one()
                 )
+                self._require_signatures(row, body, signed, electronic)
+            if row.business == changes.REPLACE:
+                await changes.check_target(conn, tenant_id, row.target_id, changes.REPLACE)
+            confidential = row.confidentiality != Confidentiality.NORMAL.value
+            held = await records.held_number(conn, tenant_id, outgoing_id)
+            if held is not None:
+                if (body.reserved_number not in (None, held.number)) or (
+                    body.register_id not in (None, held.register_id)
+                ):
+                    raise Conflict(
+                        f"Văn bản đã được giữ số {held.number}; không đổi số được.",
+                        f"Number {held.number} is already held for the document.",
+                    )
+                book = await self._outgoing_register(
+                    conn, tenant_id, held.register_id, confidential
+                )
+                year, number = held.year, held.number
             else:
-                number = await next_number(conn, tenant_id, book.id, on.year)
+                book = await self._outgoing_register(
+                    conn, tenant_id, body.register_id, confidential
+                )
+                year = today().year
+                if body.reserved_number is not None:
+                    number = await records.use_reservation(
+                        conn, tenant_id, book.id, year, body.reserved_number, outgoing_id
+                    )
+                else:
+                    number = await next_number(conn, tenant_id, book.id, year)
+            on = seal.dated if seal is not None else today()
             symbol = build_symbol(
                 number,
                 row.doc_type,
                 row.issuer_abbr,
                 row.unit_abbr,
-                year=on.year if row.legal else None,
+                year=year if row.legal else None,
             )
+            if seal is not None and seal.number_symbol != symbol:
+                raise Conflict(
+                    "Số, ký hiệu trong tệp đã ký không khớp với sổ; hãy báo quản trị.",
+                    "The number in the signed file differs from the register's.",
+                )
             await conn.execute(
                 update(outgoing)
                 .where(outgoing.c.tenant_id == tenant_id, outgoing.c.id == outgoing_id)
                 .values(
                     state="issued",
                     register_id=book.id,
-                    number_year=on.year,
+                    number_year=year,
                     number=number,
                     number_symbol=symbol,
                     issued_on=on,
@@ -649,39 +803,48 @@ class OutgoingService:
                 "outgoing.issued",
                 "outgoing",
                 outgoing_id,
-                {"number_symbol": symbol, "register_id": str(book.id), "issued_on": on.isoformat()},
+                {
+                    "number_symbol": symbol,
+                    "register_id": str(book.id),
+                    "issued_on": on.isoformat(),
+                    "sha256": final.sha256,
+                },
             )
             if not row.internal:
-                await self._dispatch(conn, tenant_id, outgoing_id, row, symbol, on)
-            return await self._card(conn, tenant_id, outgoing_id)
+                await self._dispatch(conn, tenant_id, outgoing_id, row, symbol, on, final)
+        if self.signing is not None and signed:
+            # The signed original is kept under object lock for its retention period; a
+            # failure here leaves the document issued, and the lock can be applied again.
+            try:
+                await self.signing.desk.lock(tenant_id, final.object_id, on)
+            except Exception:
+                logger.exception("issued file not locked", extra={"outgoing_id": str(outgoing_id)})
+        return await self.card(tenant_id, outgoing_id)
 
-    async def _use_reservation(
-        self,
-        conn: AsyncConnection,
-        tenant_id: uuid.UUID,
-        register_id: uuid.UUID,
-        year: int,
-        number: int,
-        outgoing_id: uuid.UUID,
-    ) -> int:
-        used = await conn.execute(
-            update(number_reservation)
-            .where(
-                number_reservation.c.tenant_id == tenant_id,
-                number_reservation.c.register_id == register_id,
-                number_reservation.c.year == year,
-                number_reservation.c.number == number,
-                number_reservation.c.outgoing_id.is_(None),
+    @staticmethod
+    def _require_signatures(
+        row: Any, body: IssueRequest, signed: list[Any], electronic: bool
+    ) -> None:
+        """Refuse to issue what the law does not recognise (NĐ 30, Điều 5.1): a document
+        the competent person has not signed, or one sent over the network without the
+        agency's signature."""
+        if needs_leader(row.doc_type, body.reserved_number) and not any(
+            r.kind == LEADER for r in signed
+        ):
+            raise SignatureRequired(
+                "Văn bản chưa có chữ ký số của người có thẩm quyền; chưa ban hành được "
+                "(NĐ 30, Điều 5 và 13.7).",
+                "The competent person has not signed the document; it cannot be issued.",
+                missing="leader",
             )
-            .values(outgoing_id=outgoing_id)
-            .returning(number_reservation.c.number)
-        )
-        if used.first() is None:
-            raise Conflict(
-                f"Số {number} không được giữ trước, hoặc đã dùng.",
-                f"Number {number} was not reserved, or is already used.",
+        if electronic:
+            raise SignatureRequired(
+                "Văn bản gửi qua mạng phải có chữ ký số của cơ quan, do văn thư ký trước khi "
+                "phát hành (NĐ 30, Điều 17.2): hãy nhập mã PIN của chứng thư số cơ quan.",
+                "A document sent over the network needs the agency's signature before it is "
+                "issued: give the agency seal's PIN.",
+                missing="seal",
             )
-        return number
 
     async def _dispatch(
         self,
@@ -691,6 +854,7 @@ class OutgoingService:
         row: Any,
         symbol: str,
         on: dt.date,
+        final: CurrentFile,
     ) -> None:
         recipients = (
             await conn.execute(
@@ -703,17 +867,6 @@ class OutgoingService:
         ).all()
         if not recipients:
             return
-        latest = (
-            await conn.execute(
-                select(outgoing_version)
-                .where(
-                    outgoing_version.c.tenant_id == tenant_id,
-                    outgoing_version.c.outgoing_id == outgoing_id,
-                )
-                .order_by(outgoing_version.c.version.desc())
-                .limit(1)
-            )
-        ).one()
         await publish(
             conn,
             outbox,
@@ -732,12 +885,13 @@ class OutgoingService:
                 "urgency": row.urgency,
                 "reply_due_on": row.reply_due_on.isoformat() if row.reply_due_on else None,
                 "recipients": [{"code": r.code, "name": r.name} for r in recipients],
+                # The signed original: what the competent person and the agency signed.
                 "files": [
                     {
-                        "object_id": str(latest.object_id),
-                        "file_name": latest.file_name,
-                        "sha256": latest.sha256,
-                        "size": latest.size,
+                        "object_id": str(final.object_id),
+                        "file_name": final.file_name,
+                        "sha256": final.sha256,
+                        "size": final.size,
                         "role": "main",
                     }
                 ],
@@ -760,20 +914,143 @@ class OutgoingService:
         register_id: uuid.UUID | None,
         confidential: bool,
     ) -> Any:
-        wanted = register_id or default_register_id(tenant_id, OUTGOING, confidential)
-        query = select(register).where(register.c.tenant_id == tenant_id, register.c.id == wanted)
-        book = (await conn.execute(query)).one_or_none()
-        if book is None and register_id is None:
-            await ensure_defaults(conn, tenant_id)
-            book = (await conn.execute(query)).one_or_none()
-        if book is None or book.direction != OUTGOING or not book.active:
-            raise InvalidInput("Sổ văn bản đi không tồn tại hoặc đã đóng.", "No such register.")
-        if book.confidential != confidential:
-            raise InvalidInput(
-                "Văn bản mật có dãy số riêng, trong sổ mật (NĐ 30, Điều 15.2).",
-                "Confidential documents are numbered in their own register.",
+        return await records.outgoing_register(conn, tenant_id, register_id, confidential)
+
+    # -- signatures ---------------------------------------------------------------------------
+
+    def _signing(self) -> OutgoingSigning:
+        if self.signing is None:
+            raise ServerKeysDisabled(
+                "Hệ thống chưa được cấu hình ký số.", "Digital signing is not configured."
             )
-        return book
+        return self.signing
+
+    async def acting_for(
+        self, tenant_id: uuid.UUID, principal: Principal, bearer: str, person_id: uuid.UUID
+    ) -> ActingFor:
+        """The delegation in force that lets `principal` act for `person_id` (X-Acting-For),
+        asked of the identity service with the caller's own token."""
+        if self.delegations is None:
+            raise ServerKeysDisabled(
+                "Hệ thống chưa được cấu hình ủy quyền.", "Delegations are not configured."
+            )
+        return await self.delegations.acting_for(tenant_id, principal, bearer, person_id)
+
+    async def initial(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: PinSignRequest,
+    ) -> OutgoingCard:
+        """A reviewer initials (ký nháy) the current version while their step is pending."""
+        await self._signing().sign_with_pin(
+            tenant_id, principal, outgoing_id, INITIALS, body.pin, body
+        )
+        return await self.card(tenant_id, outgoing_id)
+
+    async def sign(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: PinSignRequest,
+        acting_for: ActingFor | None = None,
+    ) -> OutgoingCard:
+        """The designated signer (or their delegate) signs the current version with their
+        server-held key; while the approval step waits, the signature also approves."""
+        await self._signing().sign_with_pin(
+            tenant_id, principal, outgoing_id, LEADER, body.pin, body, acting_for
+        )
+        return await self.card(tenant_id, outgoing_id)
+
+    async def seal(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: PinSignRequest,
+    ) -> OutgoingCard:
+        """A clerk writes the number and date into the PDF and applies the agency's signature
+        (the number is set aside for the document first); `issue` then issues it."""
+        await self._signing().sign_with_pin(tenant_id, principal, outgoing_id, SEAL, body.pin, body)
+        return await self.card(tenant_id, outgoing_id)
+
+    async def prepare_signature(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: PrepareRequest,
+        acting_for: ActingFor | None = None,
+    ) -> PreparedSignatureView:
+        """First half of a signature by a key the server does not hold."""
+        return await self._signing().prepare(
+            tenant_id, principal, outgoing_id, body.step, body.certificate, body, acting_for
+        )
+
+    async def complete_signature(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        session_id: uuid.UUID,
+        signature: bytes,
+        acting_for: ActingFor | None = None,
+    ) -> OutgoingCard:
+        """Second half: the signature value (or CMS) the external signer returned."""
+        await self._signing().complete(
+            tenant_id, principal, outgoing_id, session_id, signature, acting_for
+        )
+        return await self.card(tenant_id, outgoing_id)
+
+    # -- after issue ----------------------------------------------------------------------------
+
+    async def revoke(
+        self, tenant_id: uuid.UUID, principal: Principal, outgoing_id: uuid.UUID, reason: str
+    ) -> OutgoingCard:
+        """Thu hồi: every electronic recipient is asked to destroy the document and answer."""
+        return await self._change(
+            tenant_id, principal, outgoing_id, changes.REVOKE, UpdateRequest(reason=reason)
+        )
+
+    async def update_issued(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: UpdateRequest,
+    ) -> OutgoingCard:
+        """Cập nhật: corrected metadata of the same document (the document row keeps what was
+        issued; the change carries the correction)."""
+        return await self._change(tenant_id, principal, outgoing_id, changes.UPDATE, body)
+
+    async def replace(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        body: DraftRequest,
+    ) -> OutgoingCard:
+        """Thay thế: a new draft of the same type that, once issued, replaces the document."""
+        return await self.create_draft(tenant_id, principal, body, replaces=outgoing_id)
+
+    async def _change(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        outgoing_id: uuid.UUID,
+        business: str,
+        body: UpdateRequest,
+    ) -> OutgoingCard:
+        if not principal.has_role(Role.CLERK):
+            raise Forbidden(
+                "Chỉ văn thư gửi thu hồi hoặc cập nhật văn bản đã ban hành.",
+                "Only clerks send revocations and updates.",
+            )
+        async with self.db.transaction(tenant_id) as conn:
+            await changes.request_change(conn, tenant_id, principal, outgoing_id, business, body)
+            return await self._card(conn, tenant_id, outgoing_id)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -794,6 +1071,7 @@ class OutgoingService:
         versions = (await conn.execute(of(outgoing_version).order_by("version"))).all()
         steps = (await conn.execute(of(outgoing_step).order_by("seq", "assignee"))).all()
         recipients = (await conn.execute(of(outgoing_recipient).order_by("code"))).all()
+        changed = await changes.changes_of(conn, tenant_id, outgoing_id)
         history = (
             await conn.execute(
                 select(audit_entry)
@@ -841,6 +1119,12 @@ class OutgoingService:
                 }
                 for h in history
             ],
+            current_file=_file_view(await current_file(conn, tenant_id, outgoing_id)),
+            signatures=[
+                _signature_view(r) for r in await signature_rows(conn, tenant_id, outgoing_id)
+            ],
+            changes=changed,
+            revoked=any(c.business == changes.REVOKE for c in changed),
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -853,15 +1137,7 @@ class OutgoingService:
         *,
         for_update: bool = False,
     ) -> Any:
-        statement = select(outgoing).where(
-            outgoing.c.tenant_id == tenant_id, outgoing.c.id == outgoing_id
-        )
-        if for_update:
-            statement = statement.with_for_update()
-        row = (await conn.execute(statement)).one_or_none()
-        if row is None:
-            raise _not_found(outgoing_id)
-        return row
+        return await records.fetch(conn, tenant_id, outgoing_id, for_update=for_update)
 
     async def _step(
         self,

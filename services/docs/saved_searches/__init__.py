@@ -1,0 +1,1 @@
+"""Saved searches over incoming documents, and exports of search results (CSV, XLSX)."""

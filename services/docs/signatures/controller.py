@@ -1,0 +1,130 @@
+"""HTTP API of signing credentials: each person enrols their own certificate, the agency's
+admin enrols the agency's seal; nobody ever reads a key back."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.principal import Principal, Role
+from services.common.problems import InvalidInput
+from services.docs.incoming.service import Directory
+from services.docs.outgoing.agencies import Agencies
+from services.docs.signatures import credentials
+from services.docs.signatures.credentials import CredentialStore, CredentialView
+
+Image = Annotated[bytes, msgspec.Meta(min_length=8, max_length=credentials.MAX_IMAGE_BYTES)]
+
+
+class EnrolRequest(msgspec.Struct, kw_only=True):
+    """Either a PKCS#12 the server will hold (opened with `pin`, its passphrase), or only the
+    certificate (PEM, the CAs above it may follow) of a key that signs elsewhere."""
+
+    pkcs12: Annotated[bytes, msgspec.Meta(max_length=64 << 10)] | None = None
+    pin: Annotated[str, msgspec.Meta(min_length=4, max_length=64)] | None = None
+    certificate: Annotated[str, msgspec.Meta(max_length=64 << 10)] | None = None
+    # The handwritten signature (blue, transparent PNG) or the agency's seal (red).
+    image_png: Image
+    initials_png: Image | None = None
+    position: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class SigningCredentials:
+    def __init__(self, store: CredentialStore, directory: Directory, agencies: Agencies) -> None:
+        self.store = store
+        self.directory = directory
+        self.agencies = agencies
+
+    async def enrol(
+        self,
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        owner_kind: str,
+        body: EnrolRequest,
+    ) -> CredentialView:
+        if owner_kind == credentials.AGENCY:
+            agency = await self.agencies.by_id(tenant_id)
+            name = agency.name if agency else str(tenant_id)
+            owner = ""
+        else:
+            member = await self.directory.member(tenant_id, principal.username)
+            name = member.name if member else (principal.name or principal.username)
+            owner = principal.username
+        if body.pkcs12 is not None and body.pin is not None and body.certificate is None:
+            made = await self.store.enroll_pkcs12(
+                tenant_id,
+                owner_kind=owner_kind,
+                owner=owner,
+                display_name=name,
+                position=body.position,
+                pkcs12=body.pkcs12,
+                pin=body.pin,
+                image_png=body.image_png,
+                initials_png=body.initials_png,
+                created_by=principal.username,
+            )
+        elif body.certificate is not None and body.pkcs12 is None:
+            made = await self.store.enroll_certificate(
+                tenant_id,
+                owner_kind=owner_kind,
+                owner=owner,
+                display_name=name,
+                position=body.position,
+                certificates=body.certificate.encode(),
+                image_png=body.image_png,
+                initials_png=body.initials_png,
+                created_by=principal.username,
+            )
+        else:
+            raise InvalidInput(
+                "Gửi tệp PKCS#12 kèm mã PIN, hoặc chỉ chứng thư số (PEM) của thiết bị ký số.",
+                "Send a PKCS#12 with its PIN, or only the certificate of a signing device.",
+            )
+        return credentials.view(made)
+
+    async def listed(self, tenant_id: uuid.UUID) -> list[CredentialView]:
+        async with self.store.db.transaction(tenant_id, read_only=True) as conn:
+            return [credentials.view(c) for c in await credentials.listed(conn, tenant_id)]
+
+
+class CredentialController(Controller):
+    path = "/api/v1/signing/credentials"
+    tags = ("signing",)
+
+    @get("", guards=[requires_agency], summary="Chứng thư số đang dùng để ký trong cơ quan")
+    async def listed(
+        self,
+        signing_credentials: NamedDependency[SigningCredentials],
+        tenant_id: NamedDependency[uuid.UUID],
+    ) -> list[CredentialView]:
+        return await signing_credentials.listed(tenant_id)
+
+    @put("/me", guards=[requires_agency], summary="Đăng ký chứng thư số của tôi để ký")
+    async def enrol_mine(
+        self,
+        request: Request[Principal, Any, Any],
+        signing_credentials: NamedDependency[SigningCredentials],
+        tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[EnrolRequest],
+    ) -> CredentialView:
+        return await signing_credentials.enrol(tenant_id, request.user, credentials.PERSON, data)
+
+    @put(
+        "/agency",
+        guards=[requires_role(Role.AGENCY_ADMIN)],
+        summary="Đăng ký chứng thư số của cơ quan (con dấu điện tử, quản trị cơ quan)",
+    )
+    async def enrol_agency(
+        self,
+        request: Request[Principal, Any, Any],
+        signing_credentials: NamedDependency[SigningCredentials],
+        tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[EnrolRequest],
+    ) -> CredentialView:
+        return await signing_credentials.enrol(tenant_id, request.user, credentials.AGENCY, data)
