@@ -37,13 +37,16 @@ RUN /opt/uv/bin/uv sync --frozen --no-dev --no-editable \
 
 FROM ${DEBIAN_IMAGE} AS runtime
 # ocrmypdf with Tesseract's Vietnamese data, pinned as in devstack/versions.env: OCR of scanned
-# documents runs in the docs worker (services/docs/files/ocr.py). Nothing else outside the venv
-# is needed at run time.
+# documents runs in the docs worker (services/docs/files/ocr.py). The Liberation fonts draw the
+# signature stamps, reports and dossier packages with every Vietnamese letter
+# (services/docs/signing/fonts.py). Nothing else outside the venv is needed at run time.
 ARG OCRMYPDF_DEBIAN_VERSION=14.0.*
 ARG TESSERACT_VIE_DEBIAN_VERSION=1:4.1.*
+ARG FONTS_LIBERATION_DEBIAN_VERSION=2.1.*
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3.11 ca-certificates \
       "ocrmypdf=${OCRMYPDF_DEBIAN_VERSION}" "tesseract-ocr-vie=${TESSERACT_VIE_DEBIAN_VERSION}" \
+      "fonts-liberation2=${FONTS_LIBERATION_DEBIAN_VERSION}" \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 qlvb \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

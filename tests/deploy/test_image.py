@@ -72,6 +72,10 @@ def test_the_build_installs_exactly_the_lock_without_dev_tools() -> None:
 
 def test_the_runtime_pins_the_ocr_packages_of_the_local_stack() -> None:
     assert _arg_default("OCRMYPDF_DEBIAN_VERSION") == VERSIONS["OCRMYPDF_DEBIAN_VERSION"]
+    assert (
+        _arg_default("FONTS_LIBERATION_DEBIAN_VERSION")
+        == VERSIONS["FONTS_LIBERATION_DEBIAN_VERSION"]
+    )
     assert _arg_default("TESSERACT_VIE_DEBIAN_VERSION") == VERSIONS["TESSERACT_VIE_DEBIAN_VERSION"]
 
 

@@ -135,6 +135,10 @@ exist yet, so a chart-managed secret gets a hook copy. */}}
 {{- if and (eq $svc "interchange") (has .kind (list "api" "worker" "consumer")) -}}
 {{- $keys = append $keys "QLVB_INTERCHANGE_CONNECTOR_KEYS" -}}
 {{- end -}}
+{{- /* Fernet keys of the server-held signing credentials (services/docs/signatures, ADR 0019). */ -}}
+{{- if and (eq $svc "docs") (has .kind (list "api" "worker" "consumer")) -}}
+{{- $keys = append $keys "QLVB_DOCS_CREDENTIAL_KEYS" -}}
+{{- end -}}
 {{- toJson $keys -}}
 {{- end -}}
 

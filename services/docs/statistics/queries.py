@@ -1,4 +1,4 @@
-"""Calls of the statistics functions of migration docs_0009 (ADR 0018), typed.
+"""Calls of the statistics functions of migration docs_0010 (ADR 0018), typed.
 
 The functions read each given agency under its own row-level security and return counts only;
 which agencies to pass is the service's decision (`scope.py`), never a request's."""

@@ -29,6 +29,8 @@ locals {
     # A Fernet key (32 bytes, URL-safe base64) for the connector secrets. Rotation puts a new
     # key in front of this one (comma-separated) and runs `qlvb connector-keys rotate`.
     QLVB_INTERCHANGE_CONNECTOR_KEYS = replace(replace(random_bytes.connector_key.base64, "+", "-"), "/", "_")
+    # The same for the server-held signing credentials of the docs service (ADR 0019).
+    QLVB_DOCS_CREDENTIAL_KEYS = replace(replace(random_bytes.credential_key.base64, "+", "-"), "/", "_")
   })
 }
 
@@ -77,6 +79,10 @@ resource "random_password" "web_client" {
 }
 
 resource "random_bytes" "connector_key" {
+  length = 32
+}
+
+resource "random_bytes" "credential_key" {
   length = 32
 }
 

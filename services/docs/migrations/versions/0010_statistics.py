@@ -1,20 +1,19 @@
 """Statistics across agencies: two aggregate functions that count, agency by agency, under each
 agency's own row-level security, and return counts only (ADR 0018); indexes for their ranges.
 
-Revision ID: docs_0009
-Revises: docs_0007
-Depends on: docs_0010 (the outgoing documents' signatures)
+Revision ID: docs_0010
+Revises: docs_0009 (the outgoing documents' signatures, which the figures count)
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "docs_0009"
-down_revision = "docs_0007"
-branch_labels = None
+revision = "docs_0010"
 # Outgoing documents count as digitally signed by their seal signature (docs.outgoing_signature).
-depends_on = "docs_0010"
+down_revision = "docs_0009"
+branch_labels = None
+depends_on = None
 
 # Shared by both functions. SECURITY DEFINER runs them as the schema owner, which FORCE ROW LEVEL
 # SECURITY still confines to `app.tenant_id`: the loop sets it to each agency in turn, so every

@@ -3,8 +3,8 @@ each draft version, the signing credentials (server-held PKCS#12 or a certificat
 prepared signatures waiting for an external signer, per-agency trust anchors, and the
 revocations and updates of issued documents with each recipient's answer.
 
-Revision ID: docs_0010
-Revises: docs_0007
+Revision ID: docs_0009
+Revises: docs_0008
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from services.common.migration_ops import enable_tenant_rls
 
-revision = "docs_0010"
-down_revision = "docs_0007"
+revision = "docs_0009"
+down_revision = "docs_0008"
 branch_labels = None
 depends_on = None
 
