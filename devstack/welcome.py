@@ -36,6 +36,10 @@ def main() -> None:
             f"{', '.join(m['roles'])} @ {agencies[m['agency_code']]}" for m in user["memberships"]
         ) or ", ".join(user.get("platform_roles", []))
         print(f"  {user['username']:<12} {user['title']:<26} {where}")
+    print(
+        f"Mã PIN ký số minh họa (demo signing PIN, every person and agency seal): "
+        f"{demo['signing']['pin']}"
+    )
     print("\nLấy mã truy cập để gọi API (token for the API):")
     print(
         f"  curl -s -d grant_type=password -d client_id=qlvb-dev-cli -d username=vanthu "

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 
 import httpx
 import pytest
@@ -69,6 +70,35 @@ class Keycloak:
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
+
+
+class FreshTokens(Mapping[str, str]):
+    """Access tokens of demo people, by username, renewed well before they expire (5 minutes):
+    a session-wide fixture outlives any one token on a slow machine."""
+
+    RENEW_AFTER_SECONDS = 120.0
+
+    def __init__(self, keycloak: Keycloak, usernames: Iterable[str] = ()) -> None:
+        self._keycloak = keycloak
+        self._usernames = tuple(usernames)
+        self._cache: dict[str, tuple[float, str]] = {}
+
+    def __call__(self, username: str) -> str:
+        fetched = self._cache.get(username)
+        if fetched is None or time.monotonic() - fetched[0] > self.RENEW_AFTER_SECONDS:
+            # One at a time: Keycloak refuses concurrent logins of one user.
+            fetched = (time.monotonic(), self._keycloak.token(username))
+            self._cache[username] = fetched
+        return fetched[1]
+
+    def __getitem__(self, username: str) -> str:
+        return self(username)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._usernames)
+
+    def __len__(self) -> int:
+        return len(self._usernames)
 
 
 @pytest.fixture(scope="session")

@@ -38,11 +38,17 @@ from services.docs.signatures.desk import SignatureDesk
 from services.docs.signing.trust import TrustStore
 from services.docs.statistics.controller import StatisticsController
 from services.docs.statistics.service import StatisticsService
+from services.docs.web.admin_pages import AdminPages
+from services.docs.web.admin_platform_pages import AdminPlatformPages
+from services.docs.web.dossier_pages import DossierPages
 from services.docs.web.frame import install as install_web
 from services.docs.web.frame import template_config, web_router
 from services.docs.web.incoming_pages import IncomingPages
 from services.docs.web.outgoing_pages import OutgoingPages
+from services.docs.web.oversight_pages import OversightPages
 from services.docs.web.pages import HomePages
+from services.docs.web.statistics_pages import StatisticsPages
+from services.docs.web.upstream import Upstream
 from services.docs.web.worklist import Worklist
 
 
@@ -102,6 +108,12 @@ def create_app(
         return incoming
 
     worklist = Worklist(resources.db)
+    # The administration pages call identity and interchange as the person (web/upstream.py).
+    upstream = Upstream(
+        resources.http,
+        identity_url=settings.identity_url,
+        interchange_url=settings.interchange_url,
+    )
     sessions = SessionStore(
         resources.redis,
         OidcClient(
@@ -130,7 +142,18 @@ def create_app(
             SavedSearchController,
             IncomingExportController,
             StatisticsController,
-            web_router([HomePages, IncomingPages, OutgoingPages]),
+            web_router(
+                [
+                    HomePages,
+                    IncomingPages,
+                    OutgoingPages,
+                    AdminPages,
+                    AdminPlatformPages,
+                    DossierPages,
+                    StatisticsPages,
+                    OversightPages,
+                ]
+            ),
         ],
         resources=resources,
         dependencies={
@@ -145,6 +168,7 @@ def create_app(
             "worklist": Provide(lambda: worklist, sync_to_thread=False),
             "directory": Provide(lambda: directory, sync_to_thread=False),
             "storage": Provide(lambda: files, sync_to_thread=False),
+            "upstream": Provide(lambda: upstream, sync_to_thread=False),
         },
         template_config=template_config(),
     )

@@ -10,6 +10,8 @@ class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
     identity_url: str = "http://127.0.0.1:8102"
     # The storage service (files of documents, derived OCR files).
     storage_url: str = "http://127.0.0.1:8103"
+    # The interchange service: the administration pages show its connectors and dead letters.
+    interchange_url: str = "http://127.0.0.1:8104"
     # Signing (ADR 0019): roots every agency trusts and CA certificates that help build chains
     # (PEM files, comma-separated; agencies may add roots of their own, see the trust anchors),
     # and the RFC 3161 time-stamping authority (empty: signatures without a timestamp).

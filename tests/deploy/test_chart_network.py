@@ -88,7 +88,10 @@ def test_only_storage_pods_reach_s3(case: str) -> None:
 
 
 # Who calls whom over HTTP, from the services' settings (identity_url, storage_url).
-CALLS = {"docs": {"identity", "storage"}, "interchange": {"identity", "storage"}}
+CALLS = {
+    "docs": {"identity", "storage", "interchange"},
+    "interchange": {"identity", "storage"},
+}
 
 
 def test_the_calls_between_services_are_the_ones_their_settings_name() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
 from services.identity.settings import load as load_identity
 from services.storage.app import create_app as create_storage
+from tests.conftest import FreshTokens
 from tests.storage.conftest import storage_settings
 
 PROVINCE = Path(__file__).resolve().parents[2] / "devstack" / "demo-province.json"
@@ -44,7 +45,7 @@ async def province() -> dict[str, Any]:
 @dataclass
 class Docs:
     client: httpx.AsyncClient
-    tokens: dict[str, str]
+    tokens: Mapping[str, str]
     storage: httpx.AsyncClient
     service_token: ServiceTokens
 
@@ -77,10 +78,9 @@ class Docs:
 
 
 @pytest.fixture(scope="session")
-def user_tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    # One at a time: Keycloak refuses concurrent logins of one user.
+def user_tokens(keycloak) -> FreshTokens:  # type: ignore[no-untyped-def]
     names = ("vanthu", "chuyenvien", "truongphong", "phochutich", "chutich", "vanthu.xa")
-    return {name: keycloak.token(name) for name in names}
+    return FreshTokens(keycloak, names)
 
 
 @pytest.fixture

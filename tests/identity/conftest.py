@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import os
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app
 from services.identity.settings import load
 from services.identity.tables import outbox
+from tests.conftest import FreshTokens
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "devstack" / "demo-province.json"
 DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
@@ -44,24 +44,9 @@ def new_username(prefix: str = "test") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:12]}"
 
 
-class Tokens:
-    """Access tokens of the demo people, fetched once and renewed well before they expire."""
-
-    def __init__(self, keycloak: Any) -> None:
-        self._keycloak = keycloak
-        self._cache: dict[str, tuple[float, str]] = {}
-
-    def __call__(self, username: str) -> str:
-        fetched = self._cache.get(username)
-        if fetched is None or time.monotonic() - fetched[0] > 120:
-            fetched = (time.monotonic(), self._keycloak.token(username))
-            self._cache[username] = fetched
-        return fetched[1]
-
-
 @pytest.fixture(scope="session")
-def tokens(keycloak: Any) -> Tokens:
-    return Tokens(keycloak)
+def tokens(keycloak: Any) -> FreshTokens:
+    return FreshTokens(keycloak)
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +70,7 @@ async def identity_app(demo_province: dict[str, uuid.UUID]) -> AsyncIterator[Lit
 class Api:
     """The identity API as one demo person calls it."""
 
-    def __init__(self, client: httpx.AsyncClient, tokens: Tokens) -> None:
+    def __init__(self, client: httpx.AsyncClient, tokens: FreshTokens) -> None:
         self.client = client
         self.tokens = tokens
 
@@ -174,7 +159,7 @@ class Api:
 
 
 @pytest.fixture
-async def api(identity_app: Litestar, tokens: Tokens) -> AsyncIterator[Api]:
+async def api(identity_app: Litestar, tokens: FreshTokens) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=identity_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://identity.test") as client:
         yield Api(client, tokens)

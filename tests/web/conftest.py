@@ -1,6 +1,6 @@
-"""The platform behind one host name, as a browser meets it: identity, storage and docs served
-by uvicorn over real HTTP, the gateway in front routing by the chart's ingress paths, the real
-Keycloak login page, and Debian's Chromium driven by Playwright."""
+"""The platform behind one host name, as a browser meets it: identity, storage, interchange and
+docs served by uvicorn over real HTTP, the gateway in front routing by the chart's ingress paths,
+the real Keycloak login page, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -23,9 +23,13 @@ from devstack.gateway import Gateway
 from services.common.db import Database
 from services.docs.app import create_app as create_docs
 from services.docs.settings import load as load_docs
+from services.docs.signatures.demo import seed_demo_signing
+from services.docs.signatures.desk import credential_box
 from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
 from services.identity.settings import load as load_identity
+from services.interchange.app import create_app as create_interchange
+from services.interchange.settings import load as load_interchange
 from services.storage.app import create_app as create_storage
 from tests.storage.conftest import storage_settings
 
@@ -42,14 +46,17 @@ PORT_PAUSE = 0.5
 
 
 class ServerThread:
-    """An ASGI app served by uvicorn on a fixed loopback port, in a thread of its own."""
+    """An ASGI app served by uvicorn on a fixed loopback port, in a thread of its own. The port
+    is fixed (the realm names the callback), so another test run may hold it for a while:
+    starting is tried again until it is free, a bounded number of times."""
 
-    def __init__(self, app: Any, port: int, name: str) -> None:
+    def __init__(self, make_app: Callable[[], Any], port: int, name: str) -> None:
         self.port = port
         for _ in range(PORT_ATTEMPTS):
+            # A fresh app each attempt: a failed start has already run the app's shutdown.
             self.server = uvicorn.Server(
                 uvicorn.Config(
-                    app, host="127.0.0.1", port=port, log_level="critical", lifespan="on"
+                    make_app(), host="127.0.0.1", port=port, log_level="critical", lifespan="on"
                 )
             )
             self.thread = threading.Thread(target=self.server.run, name=name, daemon=True)
@@ -84,6 +91,15 @@ def seeded_province() -> dict[str, Any]:
             await seed_province(db, data)
         finally:
             await db.dispose()
+        # The demo signing credentials, back in place of any another test enrolled.
+        docs = load_docs()
+        box = credential_box(docs)
+        assert box is not None
+        db = Database.from_url(docs.database_url, pool_size=1)
+        try:
+            await seed_demo_signing(db, data, box, restore=True)
+        finally:
+            await db.dispose()
 
     asyncio.run(seed())
     return data
@@ -95,6 +111,7 @@ def platform(stack: dict[str, str], seeded_province: dict[str, Any]) -> Iterator
     identity_port = int(stack["QLVB_IDENTITY_TEST_PORT"])
     storage_port = int(stack["QLVB_STORAGE_TEST_PORT"])
     docs_port = int(stack["QLVB_DOCS_TEST_PORT"])
+    interchange_port = int(stack["QLVB_INTERCHANGE_TEST_PORT"])
 
     identity_base = load_identity()
     identity_settings = msgspec.structs.replace(
@@ -108,21 +125,46 @@ def platform(stack: dict[str, str], seeded_province: dict[str, Any]) -> Iterator
     docs_base = load_docs()
     identity_url = f"http://127.0.0.1:{identity_port}"
     storage_url = f"http://127.0.0.1:{storage_port}"
+    interchange_url = f"http://127.0.0.1:{interchange_port}"
+    interchange_settings = msgspec.structs.replace(
+        load_interchange(),
+        port=interchange_port,
+        identity_url=identity_url,
+        storage_url=storage_url,
+        log_level="WARNING",
+    )
     docs_settings = msgspec.structs.replace(
         docs_base,
         port=docs_port,
         identity_url=identity_url,
         storage_url=storage_url,
+        interchange_url=interchange_url,
         web=msgspec.structs.replace(docs_base.web, public_url=origin, client_id=WEB_TEST_CLIENT),
+        # Issued files go under object lock (compliance mode); two days is enough for tests.
+        issued_retention_days=2,
         log_level="WARNING",
     )
-    servers = [ServerThread(create_identity(identity_settings), identity_port, "identity-web")]
-    servers.append(ServerThread(create_storage(storage_settings()), storage_port, "storage-web"))
-    servers.append(ServerThread(create_docs(docs_settings), docs_port, "docs-web"))
-    gateway = Gateway(
-        {"identity": identity_url, "storage": storage_url, "docs": f"http://127.0.0.1:{docs_port}"}
+    servers = [
+        ServerThread(lambda: create_identity(identity_settings), identity_port, "identity-web")
+    ]
+    servers.append(
+        ServerThread(lambda: create_storage(storage_settings()), storage_port, "storage-web")
     )
-    servers.append(ServerThread(gateway, int(stack["QLVB_WEB_TEST_PORT"]), "gateway-web"))
+    servers.append(
+        ServerThread(
+            lambda: create_interchange(interchange_settings), interchange_port, "interchange-web"
+        )
+    )
+    servers.append(ServerThread(lambda: create_docs(docs_settings), docs_port, "docs-web"))
+    upstreams = {
+        "identity": identity_url,
+        "storage": storage_url,
+        "interchange": interchange_url,
+        "docs": f"http://127.0.0.1:{docs_port}",
+    }
+    servers.append(
+        ServerThread(lambda: Gateway(upstreams), int(stack["QLVB_WEB_TEST_PORT"]), "gateway-web")
+    )
     try:
         yield Platform(origin, stack["QLVB_DEMO_PASSWORD"])
     finally:

@@ -4,6 +4,7 @@ and phone widths in the artefacts directory."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -12,9 +13,10 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.signing.documents import draft_pdf
-from tests.web.conftest import ARTEFACTS, PHONE, Person
+from tests.web.conftest import ARTEFACTS, PHONE, PROVINCE, Person
 
-CHUTICH_NAME = re.compile("Chủ tịch|chutich|Nguyễn", re.I)
+# The demo PIN of every demo signing credential (devstack/demo-province.json).
+DEMO_PIN = json.loads(PROVINCE.read_text(encoding="utf-8"))["signing"]["pin"]
 
 
 def _pdf(tmp_path: Path, name: str) -> Path:
@@ -149,18 +151,34 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     form.get_by_role("button", name="Trình duyệt").click()
     expect(page.get_by_test_id("state")).to_have_text("Đang trình duyệt")
 
-    for username in ("truongphong", "vanthu", "chutich"):
+    for username in ("truongphong", "vanthu"):
         reviewer = people(username)
         page = reviewer.go(card_path)
         decide = page.get_by_test_id("decide-form")
         decide.locator("textarea[name=comment]").fill("Đồng ý.")
         decide.get_by_role("button", name="Đồng ý").click()
         expect(page.get_by_test_id("notice")).to_be_visible()
+
+    leader = people("chutich")
+    page = leader.go(card_path)
+    sign = page.get_by_test_id("sign-form")
+    sign.locator("input[name=pin]").fill("000000")
+    sign.get_by_role("button", name="Ký số").click()
+    expect(page.get_by_test_id("error")).to_contain_text("PIN")  # a wrong PIN says so
+    page = leader.go(card_path)
+    sign = page.get_by_test_id("sign-form")
+    sign.locator("input[name=pin]").fill(DEMO_PIN)
+    sign.get_by_role("button", name="Ký số").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã duyệt")
+    expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký của người có thẩm quyền")
+    leader.shot("outgoing-signed")
 
     clerk = people("vanthu")
     page = clerk.go(card_path)
-    page.get_by_role("button", name="Cấp số và ban hành").click()
+    issue = page.get_by_test_id("issue-form")
+    issue.locator("input[name=pin]").fill(DEMO_PIN)
+    issue.get_by_role("button", name="Cấp số và ban hành").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã ban hành")
+    expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký số của cơ quan")
     expect(page.get_by_test_id("number-symbol")).to_have_text(re.compile(r"^\d+/UBND-VX$"))
     clerk.shot("outgoing-issued")

@@ -20,7 +20,6 @@ from services.docs.dossiers.schemas import (
     HistoryEntry,
     ItemView,
 )
-from services.docs.dossiers.visibility import incoming_visible, outgoing_visible
 from services.docs.tables import (
     audit_entry,
     document,
@@ -30,6 +29,7 @@ from services.docs.tables import (
     dossier_reminder,
     outgoing,
 )
+from services.docs.visibility import incoming_visible, outgoing_visible
 
 
 def not_found(dossier_id: uuid.UUID) -> NotFound:

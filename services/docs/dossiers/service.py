@@ -42,10 +42,10 @@ from services.docs.dossiers.schemas import (
     OpenRequest,
     ReopenRequest,
 )
-from services.docs.dossiers.visibility import incoming_visible, outgoing_visible
 from services.docs.incoming.service import Directory, Member, today
 from services.docs.registers.service import INCOMING
 from services.docs.tables import document, dossier, dossier_disposal, dossier_item, outgoing
+from services.docs.visibility import incoming_visible, outgoing_visible
 
 
 def _duplicate_code(code: str, year: int) -> Conflict:

@@ -230,7 +230,7 @@ def _assignment_view(row: Any) -> AssignmentView:
     )
 
 
-def _visible(principal: Principal, mine: Any) -> Any:
+def visible_to(principal: Principal, mine: Any) -> Any:
     """Confidential documents: only the people assigned and the clerk who registered it."""
     return or_(
         document.c.confidentiality == Confidentiality.NORMAL.value,
@@ -296,7 +296,7 @@ def list_statement(
         statement = statement.where(document.c.id.in_(mine))
     if overdue_on is not None:
         statement = statement.where(document.c.due_on < overdue_on, document.c.state != "completed")
-    statement = statement.where(_visible(principal, mine))
+    statement = statement.where(visible_to(principal, mine))
     if cursor:
         arrived_at, last_id = _decode_cursor(cursor)
         statement = statement.where(
@@ -976,7 +976,7 @@ class IncomingService:
             document.c.tenant_id == tenant_id,
             document.c.id == document_id,
             document.c.direction == INCOMING,
-            _visible(principal, mine),
+            visible_to(principal, mine),
         )
         if for_update:
             statement = statement.with_for_update(of=document)

@@ -49,9 +49,7 @@ class Viewer(msgspec.Struct, frozen=True):
 
 
 def translator(request: Request[Any, Any, Any]) -> Translator:
-    return Translator(
-        locale_of(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
-    )
+    return Translator(locale_of(request.cookies.get(LOCALE_COOKIE)))
 
 
 def _here(request: Request[Any, Any, Any]) -> str:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
-from litestar.response import File, Redirect, Template
+from litestar.response import File, Redirect, Stream, Template
 
 from services.common.auth.principal import Role
-from services.common.problems import InvalidInput, NotFound
+from services.common.problems import Conflict, InvalidInput, NotFound
 from services.docs.catalog.types import DOCUMENT_TYPES
+from services.docs.dossiers.disposition import attachment
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.schemas import (
     Assign,
@@ -24,18 +27,83 @@ from services.docs.incoming.schemas import (
     PaperDocument,
     Registration,
 )
-from services.docs.incoming.service import ASSIGNERS, CLERKS, Directory, IncomingService
+from services.docs.incoming.service import (
+    ASSIGNERS,
+    CLERKS,
+    Directory,
+    IncomingService,
+    today,
+)
+from services.docs.saved_searches import export
+from services.docs.saved_searches.schemas import (
+    ExportFormat,
+    SavedSearchCreate,
+    SavedSearchView,
+    SearchParams,
+)
+from services.docs.saved_searches.service import SavedSearchService
 from services.docs.web.auth import Viewer, check_same_origin
+from services.docs.web.downloads import DownloadToken, delivered
 from services.docs.web.forms import convert, store_upload, stored_file, text, values
 from services.docs.web.frame import page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATES = ("waiting", "registered", "assigned", "processing", "completed", "returned")
 
 
 def _done(document_id: uuid.UUID, notice: str) -> Redirect:
     return Redirect(f"/incoming/{document_id}?ok={notice}", status_code=303)
+
+
+def _search_params(q: str | None, state: str | None, mine: bool, overdue: bool) -> SearchParams:
+    """The list's conditions as a saved search and an export take them."""
+    # Unknown states mean "all", as the list itself takes them.
+    known = msgspec.convert({"state": state}, SearchParams) if state in STATES else SearchParams()
+    return SearchParams(state=known.state, q=q or None, mine=mine, overdue=overdue)
+
+
+def _search_query(params: SearchParams) -> str:
+    """The conditions as the list's query string (export links, the "save" form's origin)."""
+    fields = {"q": params.q or "", "state": params.state or ""}
+    fields.update({k: "true" for k in ("mine", "overdue") if getattr(params, k)})
+    return urlencode({k: v for k, v in fields.items() if v})
+
+
+async def _my_searches(
+    saved_searches: SavedSearchService, viewer: Viewer
+) -> tuple[list[SavedSearchView], str]:
+    """The person's saved searches, or why they cannot be shown; the list itself still works."""
+    try:
+        return await saved_searches.list(viewer.tenant_id, viewer.principal), ""
+    except Conflict as exc:  # a search saved under conditions the list no longer has
+        return [], viewer.t.problem(exc.detail_vi, exc.detail_en)
+
+
+async def _export(
+    incoming: IncomingService,
+    viewer: Viewer,
+    params: SearchParams,
+    file_format: ExportFormat,
+    download: str | None,
+) -> Stream:
+    """The results of the list's search as a file, built by the same code as the API's export
+    (the same rows the list shows this person, the same cap)."""
+    await export.check_size(incoming, viewer.tenant_id, viewer.principal, params)
+    rows = export.pages(incoming, viewer.tenant_id, viewer.principal, params)
+    headers = {
+        "Content-Disposition": attachment(f"van-ban-den-{today():%Y%m%d}.{file_format}"),
+        "Cache-Control": "private, no-store",
+    }
+    if file_format == "csv":
+        stream = Stream(
+            export.csv_stream(rows), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    else:
+        directory = await export.xlsx_file(rows)
+        stream = Stream(export.file_stream(directory), media_type=XLSX, headers=headers)
+    return delivered(stream, download)
 
 
 class IncomingPages(Controller):
@@ -47,26 +115,116 @@ class IncomingPages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         incoming: NamedDependency[IncomingService],
+        saved_searches: NamedDependency[SavedSearchService],
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         document_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
         mine: Annotated[bool, QueryParameter()] = False,
         overdue: Annotated[bool, QueryParameter()] = False,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        saved: Annotated[uuid.UUID | None, QueryParameter()] = None,
     ) -> Template:
-        state = document_state if document_state in STATES else None
-        result = await incoming.list(
-            viewer.tenant_id,
-            viewer.principal,
-            state=state,
-            query=q or None,
-            assigned_to_me=mine,
-            overdue=overdue,
-            cursor=cursor or None,
-            limit=50,
+        if saved is not None:
+            # A saved search runs with the conditions it was saved with (the service's own run).
+            params = (await saved_searches.get(viewer.tenant_id, viewer.principal, saved)).params
+            result = await saved_searches.run(
+                viewer.tenant_id, viewer.principal, saved, cursor=cursor or None, limit=50
+            )
+        else:
+            params = _search_params(q, document_state, mine, overdue)
+            result = await incoming.list(
+                viewer.tenant_id,
+                viewer.principal,
+                state=params.state,
+                query=params.q,
+                assigned_to_me=params.mine,
+                overdue=params.overdue,
+                cursor=cursor or None,
+                limit=50,
+            )
+        filters = {
+            "q": params.q or "",
+            "state": params.state or "",
+            "mine": params.mine,
+            "overdue": params.overdue,
+        }
+        if cursor and viewer.htmx:
+            return await page(
+                request, viewer, "incoming_rows.html.j2", page_=result, filters=filters
+            )
+        mine_saved, saved_error = await _my_searches(saved_searches, viewer)
+        return await page(
+            request,
+            viewer,
+            "incoming_list.html.j2",
+            page_=result,
+            filters=filters,
+            states=STATES,
+            query=_search_query(params),
+            saved=saved,
+            saved_searches=mine_saved,
+            saved_error=saved_error,
         )
-        filters = {"q": q or "", "state": state or "", "mine": mine, "overdue": overdue}
-        template = "incoming_rows.html.j2" if cursor and viewer.htmx else "incoming_list.html.j2"
-        return await page(request, viewer, template, page_=result, filters=filters, states=STATES)
+
+    @post("/searches", name="web.incoming.save_search", status_code=303)
+    async def save_search(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        saved_searches: NamedDependency[SavedSearchService],
+        data: Form,
+    ) -> Redirect:
+        check_same_origin(request)
+        params = _search_params(
+            text(data, "q"),
+            text(data, "state"),
+            text(data, "mine") == "true",
+            text(data, "overdue") == "true",
+        )
+        body = convert(
+            {"name": text(data, "name"), "params": msgspec.to_builtins(params)}, SavedSearchCreate
+        )
+        view = await saved_searches.create(viewer.tenant_id, viewer.principal, body)
+        return Redirect(f"/incoming?saved={view.id}&ok=search_saved", status_code=303)
+
+    @post("/searches/{search_id:uuid}/delete", name="web.incoming.delete_search", status_code=303)
+    async def delete_search(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        saved_searches: NamedDependency[SavedSearchService],
+        search_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        check_same_origin(request)
+        await saved_searches.delete(viewer.tenant_id, viewer.principal, search_id)
+        return Redirect("/incoming?ok=search_deleted", status_code=303)
+
+    @get("/export.csv", name="web.incoming.export_csv")
+    async def export_csv(
+        self,
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        document_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
+        mine: Annotated[bool, QueryParameter()] = False,
+        overdue: Annotated[bool, QueryParameter()] = False,
+        download: DownloadToken = None,
+    ) -> Stream:
+        params = _search_params(q, document_state, mine, overdue)
+        return await _export(incoming, viewer, params, "csv", download)
+
+    @get("/export.xlsx", name="web.incoming.export_xlsx")
+    async def export_xlsx(
+        self,
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        document_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
+        mine: Annotated[bool, QueryParameter()] = False,
+        overdue: Annotated[bool, QueryParameter()] = False,
+        download: DownloadToken = None,
+    ) -> Stream:
+        params = _search_params(q, document_state, mine, overdue)
+        return await _export(incoming, viewer, params, "xlsx", download)
 
     @get("/new", name="web.incoming.new")
     async def new_paper(

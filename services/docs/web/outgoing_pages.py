@@ -19,7 +19,12 @@ from services.common.problems import InvalidInput, NotFound
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import Directory
-from services.docs.outgoing.schemas import DraftRequest, IssueRequest, SubmitRequest
+from services.docs.outgoing.schemas import (
+    DraftRequest,
+    IssueRequest,
+    PinSignRequest,
+    SubmitRequest,
+)
 from services.docs.outgoing.service import OutgoingService
 from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.forms import convert, store_upload, stored_file, text
@@ -119,10 +124,16 @@ class OutgoingPages(Controller):
         current = next(
             (s for s in card.steps if s.state == "pending" and s.kind != "opinion"), None
         )
+        version = card.current_file.version if card.current_file else None
+        signed = any(s.kind == "leader" and s.version == version for s in card.signatures)
         can = {
             "submit": card.state == "draft" and card.drafter == me,
-            "decide": card.state == "in_review" and current is not None and current.assignee == me,
-            "issue": card.state in ("approved", "signed") and viewer.principal.has_role(Role.CLERK),
+            "decide": card.state == "in_review"
+            and current is not None
+            and current.assignee == me
+            and current.kind != "approval",
+            "sign": card.signer == me and card.state in ("in_review", "approved") and not signed,
+            "issue": card.state == "approved" and viewer.principal.has_role(Role.CLERK),
         }
         members = await directory.members(viewer.tenant_id) if can["submit"] else []
         return await page(
@@ -145,12 +156,16 @@ class OutgoingPages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> File:
         card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        version = next((v for v in card.versions if v.object_id == object_id), None)
-        if version is None:
+        # Drafts, and the signed files each signature produced.
+        files = [(v.object_id, v.sha256, v.file_name) for v in card.versions]
+        files += [(s.object_id, s.sha256, f"{s.kind}-v{s.version}.pdf") for s in card.signatures]
+        if card.current_file is not None:
+            current = card.current_file
+            files.append((current.object_id, current.sha256, current.file_name))
+        found = next((f for f in files if f[0] == object_id), None)
+        if found is None:
             raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
-        return await stored_file(
-            storage, viewer.tenant_id, object_id, version.sha256, version.file_name
-        )
+        return await stored_file(storage, viewer.tenant_id, object_id, found[1], found[2])
 
     @post("/{outgoing_id:uuid}/submit", name="web.outgoing.submit", status_code=303)
     async def submit(
@@ -198,6 +213,25 @@ class OutgoingPages(Controller):
         )
         return _done(outgoing_id, "approved")
 
+    @post("/{outgoing_id:uuid}/sign", name="web.outgoing.sign", status_code=303)
+    async def sign(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        outgoing: NamedDependency[OutgoingService],
+        outgoing_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        """The signer signs the file they were shown (its hash came with the form): a version
+        added meanwhile is refused rather than signed unseen."""
+        check_same_origin(request)
+        body = convert(
+            {"pin": text(data, "pin"), "document_sha256": text(data, "document_sha256")},
+            PinSignRequest,
+        )
+        await outgoing.sign(viewer.tenant_id, viewer.principal, outgoing_id, body)
+        return _done(outgoing_id, "signed")
+
     @post("/{outgoing_id:uuid}/issue", name="web.outgoing.issue", status_code=303)
     async def issue(
         self,
@@ -205,9 +239,11 @@ class OutgoingPages(Controller):
         viewer: NamedDependency[Viewer],
         outgoing: NamedDependency[OutgoingService],
         outgoing_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Redirect:
         check_same_origin(request)
-        await outgoing.issue(viewer.tenant_id, viewer.principal, outgoing_id, IssueRequest())
+        body = convert({"pin": text(data, "pin")}, IssueRequest)
+        await outgoing.issue(viewer.tenant_id, viewer.principal, outgoing_id, body)
         return _done(outgoing_id, "issued")
 
 

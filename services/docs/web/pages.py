@@ -36,10 +36,13 @@ class HomePages(Controller):
         return await page(request, viewer, "home.html.j2", counts=counts, work=work)
 
     @get("/agency", name="web.agency")
-    async def choose_agency(self, request: Request[Any, Any, Any]) -> Template:
+    async def choose_agency(self, request: Request[Any, Any, Any]) -> Response[Any]:
         # The chooser itself needs a session but no chosen agency.
         active, t = await resolve_viewer(request, frame_of(request).sessions, require_agency=False)
         choices = await frame_of(request).agency_choices(active.principal)
+        if not choices and active.principal.is_operator:
+            # A platform operator works in no agency: their pages are the administration.
+            return Redirect("/admin", status_code=303)
         return Template(
             "agency.html.j2",
             context={"t": t, "viewer": None, "agencies": [], "choices": choices},

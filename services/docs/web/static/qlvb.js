@@ -11,6 +11,10 @@
       ];
     }
   });
+  // A button marked data-print prints the page (the register books).
+  document.addEventListener("click", function (event) {
+    if (event.target.matches && event.target.matches("[data-print]")) { window.print(); }
+  });
   // A select marked data-autosubmit sends its form when changed (the agency switcher).
   document.addEventListener("change", function (event) {
     var target = event.target;
@@ -27,6 +31,25 @@
       button.dataset.label = button.textContent;
       setTimeout(function () { button.disabled = true; }, 0);
     });
+  });
+  // A request whose answer lands inside the page (an import report) leaves its form in place:
+  // its buttons come back once the answer is in.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    document.body.classList.remove("busy");
+    var form = event.target.closest ? event.target.closest("form") : null;
+    if (form && document.body.contains(form)) {
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = false;
+      });
+    }
+  });
+  // Uploads in a form marked data-progress show how much has been sent.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest ? event.target.closest("form[data-progress]") : null;
+    var bar = form ? form.querySelector("progress[data-upload-progress]") : null;
+    if (bar && event.detail.lengthComputable && event.detail.total) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
   });
   document.addEventListener("htmx:afterSettle", function () {
     document.body.classList.remove("busy");

@@ -1,7 +1,9 @@
-"""Who may see a document inside a dossier: the same people who may see the document itself.
+"""Who may see a document wherever it is listed (a dossier, a register book): the same people
+who may see the document itself.
 
-A dossier only links documents, so it must never show a confidential document to someone its
-own card would hide it from. Incoming documents use the incoming service's rule as it is.
+A dossier or a register book only points at documents, so it must never show a confidential
+document to someone its own card would hide it from. Incoming documents use the incoming
+service's rule as it is.
 Outgoing ones have no rule of their own yet; a confidential outgoing document is shown to the
 people who handled it: its drafter, signer, the clerk who issued it and its reviewers."""
 
@@ -16,7 +18,7 @@ from services.common.auth.principal import Principal
 from services.docs.catalog.types import Confidentiality
 
 # The incoming rule is used, not re-stated, so both always agree.
-from services.docs.incoming.service import _visible as incoming_rule
+from services.docs.incoming.service import visible_to as incoming_rule
 from services.docs.tables import assignment, outgoing, outgoing_step
 
 
