@@ -47,6 +47,7 @@ from services.docs.web.incoming_pages import IncomingPages
 from services.docs.web.outgoing_pages import OutgoingPages
 from services.docs.web.oversight_pages import OversightPages
 from services.docs.web.pages import HomePages
+from services.docs.web.signature_pages import SignaturePages
 from services.docs.web.statistics_pages import StatisticsPages
 from services.docs.web.upstream import Upstream
 from services.docs.web.worklist import Worklist
@@ -152,6 +153,7 @@ def create_app(
                     DossierPages,
                     StatisticsPages,
                     OversightPages,
+                    SignaturePages,
                 ]
             ),
         ],
@@ -168,6 +170,7 @@ def create_app(
             "worklist": Provide(lambda: worklist, sync_to_thread=False),
             "directory": Provide(lambda: directory, sync_to_thread=False),
             "storage": Provide(lambda: files, sync_to_thread=False),
+            "signers": Provide(lambda: desk.signers, sync_to_thread=False),
             "upstream": Provide(lambda: upstream, sync_to_thread=False),
         },
         template_config=template_config(),

@@ -69,6 +69,11 @@ def test_receive_register_assign_process_complete(
     page.fill("textarea[name=text]", "Đã làm việc với Sở Tài chính.")
     page.get_by_role("button", name="Gửi ý kiến").click()
     expect(page.get_by_test_id("notice")).to_be_visible()
+    # The lead drafts the reply from the document itself.
+    page.get_by_role("link", name="Soạn văn bản trả lời").click()
+    expect(page.get_by_test_id("answers")).to_contain_text(marker)
+    expect(page.locator("textarea[name=subject]")).to_have_value(re.compile("V/v trả lời"))
+    page.go_back()
     page.fill("textarea[name=result]", "Đã tham mưu văn bản trả lời.")
     page.get_by_role("button", name="Hoàn thành xử lý").click()
     expect(page.get_by_test_id("state")).to_have_text("Hoàn thành")
@@ -182,3 +187,8 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký số của cơ quan")
     expect(page.get_by_test_id("number-symbol")).to_have_text(re.compile(r"^\d+/UBND-VX$"))
     clerk.shot("outgoing-issued")
+    # The issued file's signatures, checked and told in plain Vietnamese.
+    page.get_by_test_id("signatures").get_by_role("link", name="Kiểm tra chữ ký số").last.click()
+    expect(page.get_by_test_id("signature-check")).to_contain_text("Văn bản có 2 chữ ký số")
+    expect(page.get_by_test_id("verdict")).to_have_text("Hợp lệ")
+    clerk.shot("signature-check")

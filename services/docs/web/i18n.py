@@ -153,6 +153,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "issue": ("Cấp số và ban hành", "Number and issue"),
     "delivery": ("Tình trạng gửi, nhận", "Delivery"),
     "signatures": ("Chữ ký số", "Digital signatures"),
+    "signature_check": ("Kiểm tra chữ ký số", "Signature check"),
+    "verdict_valid": ("Hợp lệ", "Valid"),
+    "verdict_invalid": ("Không hợp lệ", "Invalid"),
+    "verdict_indeterminate": ("Chưa xác định được", "Indeterminate"),
+    "reply": ("Soạn văn bản trả lời", "Draft a reply"),
+    "answers": ("Trả lời văn bản đến", "Answers incoming document"),
+    "register_confirm": (
+        "Kiểm tra, sửa thông tin nơi gửi khai nếu cần, rồi vào sổ.",
+        "Check and correct what the sender declared, then register.",
+    ),
     # register books and overdue work
     "registers": ("Sổ văn bản", "Registers"),
     "inactive": ("ngừng sử dụng", "inactive"),

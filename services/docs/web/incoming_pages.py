@@ -24,8 +24,10 @@ from services.docs.incoming.schemas import (
     Assign,
     AssignmentRequest,
     Completion,
+    IncomingFields,
     PaperDocument,
     Registration,
+    Return,
 )
 from services.docs.incoming.service import (
     ASSIGNERS,
@@ -50,6 +52,8 @@ from services.docs.web.frame import page
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a clerk enters or confirms of an incoming document (IncomingFields).
+FIELD_NAMES = tuple(field.name for field in msgspec.structs.fields(IncomingFields))
 STATES = ("waiting", "registered", "assigned", "processing", "completed", "returned")
 
 
@@ -244,23 +248,7 @@ class IncomingPages(Controller):
         data: Multipart,
     ) -> Redirect:
         check_same_origin(request)
-        fields = {
-            name: text(data, name)
-            for name in (
-                "sender_name",
-                "sender_code",
-                "number_symbol",
-                "doc_type",
-                "issued_on",
-                "subject",
-                "signer",
-                "urgency",
-                "confidentiality",
-                "pages",
-                "due_on",
-            )
-        }
-        body = convert(fields, PaperDocument)
+        body = convert({name: text(data, name) for name in FIELD_NAMES}, PaperDocument)
         scan = await store_upload(storage, viewer.tenant_id, data.get("scan"), required=False)
         if scan is not None:
             body.files = [scan]
@@ -289,6 +277,7 @@ class IncomingPages(Controller):
             "opinion": card.state in ("assigned", "processing")
             and (involved or viewer.principal.has_role(Role.LEADER, Role.DEPUTY_LEADER)),
             "complete": leading and card.state in ("assigned", "processing"),
+            "reply": leading and card.state in ("assigned", "processing"),
         }
         members = await directory.members(viewer.tenant_id) if can["assign"] else []
         pdf = next((f for f in card.files if f.file_name.lower().endswith(".pdf")), None)
@@ -296,6 +285,7 @@ class IncomingPages(Controller):
             request,
             viewer,
             "incoming_card.html.j2",
+            types=DOCUMENT_TYPES,
             card=card,
             can=can,
             members=members,
@@ -325,10 +315,31 @@ class IncomingPages(Controller):
         viewer: NamedDependency[Viewer],
         incoming: NamedDependency[IncomingService],
         document_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        """The clerk confirms, and may correct, what the sender's packet declared."""
+        check_same_origin(request)
+        fields = convert({name: text(data, name) for name in FIELD_NAMES}, IncomingFields)
+        await incoming.register(
+            viewer.tenant_id, viewer.principal, document_id, Registration(fields=fields)
+        )
+        return _done(document_id, "registered")
+
+    @post("/{document_id:uuid}/return", name="web.incoming.return", status_code=303)
+    async def return_to_sender(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Redirect:
         check_same_origin(request)
-        await incoming.register(viewer.tenant_id, viewer.principal, document_id, Registration())
-        return _done(document_id, "registered")
+        body = convert({"reason": text(data, "reason")}, Return)
+        await incoming.return_to_sender(
+            viewer.tenant_id, viewer.principal, document_id, body.reason
+        )
+        return _done(document_id, "returned_to_sender")
 
     @post("/{document_id:uuid}/assign", name="web.incoming.assign", status_code=303)
     async def assign(

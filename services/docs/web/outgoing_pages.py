@@ -18,7 +18,7 @@ from services.common.auth.principal import Role
 from services.common.problems import InvalidInput, NotFound
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.files.storage_client import StorageClient
-from services.docs.incoming.service import Directory
+from services.docs.incoming.service import Directory, IncomingService
 from services.docs.outgoing.schemas import (
     DraftRequest,
     IssueRequest,
@@ -67,11 +67,22 @@ class OutgoingPages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         directory: NamedDependency[Directory],
+        incoming: NamedDependency[IncomingService],
+        answers: Annotated[uuid.UUID | None, QueryParameter()] = None,
     ) -> Template:
         members = await directory.members(viewer.tenant_id)
         signers = [m for m in members if SIGNER_ROLES.intersection(m.roles)]
+        # A reply starts from the incoming document it answers (visible to the person, or 404).
+        answered = (
+            await incoming.card(viewer.tenant_id, viewer.principal, answers) if answers else None
+        )
         return await page(
-            request, viewer, "outgoing_new.html.j2", types=DOCUMENT_TYPES, signers=signers
+            request,
+            viewer,
+            "outgoing_new.html.j2",
+            types=DOCUMENT_TYPES,
+            signers=signers,
+            answered=answered,
         )
 
     @post("/new", name="web.outgoing.create", status_code=303)
@@ -97,6 +108,7 @@ class OutgoingPages(Controller):
                 "confidentiality",
                 "reply_due_on",
                 "unit_abbr",
+                "answers_id",
             )
         }
         fields["internal"] = text(data, "internal") == "on"

@@ -1,0 +1,92 @@
+"""Electronic arrivals in the clerk's queue: the fields the sender declared come pre-filled, the
+clerk corrects what is wrong and registers, or returns the document with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import os
+import re
+import uuid
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from services.common.db import Database
+from services.common.outbox import Event
+from services.docs.consumers import DELIVERY_RECEIVED, on_delivery
+from tests.docs.conftest import UBND_TINH
+from tests.web.conftest import Person
+
+
+def arrive(subject: str) -> None:
+    """A delivery from another province lands in UBND tỉnh's queue, through the docs service's
+    own consumer of `delivery.received`."""
+    event = Event(
+        id=uuid.uuid4(),
+        topic=DELIVERY_RECEIVED,
+        tenant_id=uuid.UUID(UBND_TINH),
+        occurred_at=dt.datetime.now(dt.UTC),
+        payload={
+            "delivery_id": str(uuid.uuid4()),
+            "edxml_document_id": f"EDX-{uuid.uuid4().hex[:10]}",
+            "fields": {
+                "sender_name": "Sở Tài chính tỉnh Lào Cai",
+                "sender_code": "000.00.05.H29",
+                "number_symbol": f"{uuid.uuid4().hex[:4]}/STC-NS",
+                "doc_type": "CV",
+                "issued_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+                "subject": subject,
+            },
+            "files": [],
+        },
+    )
+
+    async def deliver() -> None:
+        db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+        try:
+            async with db.transaction(uuid.UUID(UBND_TINH)) as conn:
+                await on_delivery(conn, event)
+        finally:
+            await db.dispose()
+
+    # Playwright's sync API keeps an event loop running in this thread; the delivery gets its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, deliver()).result()
+
+
+def _open_waiting(clerk: Person, marker: str) -> None:
+    page = clerk.go(f"/incoming?state=waiting&q={marker}")
+    page.get_by_test_id("incoming-rows").get_by_role("link", name=re.compile(marker)).click()
+
+
+def test_the_clerk_corrects_an_arrival_and_registers_it(people: Callable[[str], Person]) -> None:
+    marker = uuid.uuid4().hex[:8]
+    arrive(f"Về việc thẩm định dự toán năm 2027 {marker}")
+    clerk = people("vanthu")
+    _open_waiting(clerk, marker)
+    page = clerk.page
+    form = page.get_by_test_id("register-form")
+    subject = form.locator("textarea[name=subject]")
+    expect(subject).to_have_value(f"Về việc thẩm định dự toán năm 2027 {marker}")
+    expect(form.locator("input[name=sender_name]")).to_have_value("Sở Tài chính tỉnh Lào Cai")
+    clerk.shot("incoming-arrival")
+    subject.fill(f"Về việc thẩm định dự toán ngân sách năm 2027 {marker}")
+    form.get_by_role("button", name="Vào sổ").click()
+    expect(page.get_by_test_id("state")).to_have_text("Đã vào sổ")
+    expect(page.locator("h1.subject")).to_have_text(
+        f"Về việc thẩm định dự toán ngân sách năm 2027 {marker}"
+    )
+    expect(page.get_by_test_id("arrival-number")).to_be_visible()
+
+
+def test_the_clerk_returns_an_arrival_with_a_reason(people: Callable[[str], Person]) -> None:
+    marker = uuid.uuid4().hex[:8]
+    arrive(f"Về việc gửi nhầm nơi nhận {marker}")
+    clerk = people("vanthu")
+    _open_waiting(clerk, marker)
+    page = clerk.page
+    page.fill("textarea[name=reason]", "Văn bản gửi nhầm, đề nghị gửi Sở Tài chính.")
+    page.get_by_role("button", name="Trả lại").click()
+    expect(page.get_by_test_id("state")).to_have_text("Đã trả lại")
