@@ -10,13 +10,20 @@ import os
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 from playwright.sync_api import expect
 
+from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
 from services.common.outbox import Event
 from services.docs.consumers import DELIVERY_RECEIVED, on_delivery
+from services.docs.files.ocr import ocr_document
+from services.docs.files.storage_client import StorageClient
+from services.docs.settings import load as load_docs
 from tests.docs.conftest import UBND_TINH
+from tests.signing.documents import draft_pdf
 from tests.web.conftest import Person
 
 
@@ -90,3 +97,40 @@ def test_the_clerk_returns_an_arrival_with_a_reason(people: Callable[[str], Pers
     page.fill("textarea[name=reason]", "Văn bản gửi nhầm, đề nghị gửi Sở Tài chính.")
     page.get_by_role("button", name="Trả lại").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã trả lại")
+
+
+def test_a_scan_is_recognised_and_the_card_says_so_by_itself(
+    people: Callable[[str], Person], stack: dict[str, str], tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    clerk = people("vanthu")
+    page = clerk.go("/incoming/new")
+    page.fill("input[name=sender_name]", "Sở Y tế")
+    page.fill("input[name=number_symbol]", f"{marker[:4]}/SYT-NVY")
+    page.fill("input[name=issued_on]", "2026-11-18")
+    page.fill("textarea[name=subject]", f"Về việc phòng chống dịch bệnh mùa đông {marker}")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(draft_pdf(1))
+    page.set_input_files("input[name=scan]", str(scan))
+    page.click("button[type=submit].primary")
+    status = page.get_by_test_id("ocr-status")
+    expect(status).to_contain_text("Đang nhận dạng chữ")
+    document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
+
+    async def recognise() -> bool:
+        settings = load_docs()
+        db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+        async with httpx.AsyncClient(timeout=120) as http:
+            tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, http)
+            storage = StorageClient(
+                f"http://127.0.0.1:{stack['QLVB_STORAGE_TEST_PORT']}", http, tokens
+            )
+            try:
+                return await ocr_document(db, storage, uuid.UUID(UBND_TINH), document_id)
+            finally:
+                await db.dispose()
+
+    # What the docs worker's job does, run here: the page is left open and polls on its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, recognise()).result() is True
+    expect(status).to_contain_text("Đã nhận dạng chữ", timeout=30_000)

@@ -154,6 +154,18 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "delivery": ("Tình trạng gửi, nhận", "Delivery"),
     "signatures": ("Chữ ký số", "Digital signatures"),
     "signature_check": ("Kiểm tra chữ ký số", "Signature check"),
+    "ocr_pending": (
+        "Đang nhận dạng chữ trên bản quét (OCR)… trang tự cập nhật khi xong.",
+        "Recognising the scan's text (OCR)… this updates by itself when done.",
+    ),
+    "ocr_done": (
+        "Đã nhận dạng chữ: tìm được văn bản theo nội dung bản quét.",
+        "Text recognised: the document can be found by the scan's content.",
+    ),
+    "ocr_failed": (
+        "Chưa nhận dạng được chữ trên bản quét; hãy báo quản trị hệ thống.",
+        "The scan's text could not be recognised yet; tell the administrators.",
+    ),
     "verdict_valid": ("Hợp lệ", "Valid"),
     "verdict_invalid": ("Không hợp lệ", "Invalid"),
     "verdict_indeterminate": ("Chưa xác định được", "Indeterminate"),

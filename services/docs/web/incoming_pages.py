@@ -281,10 +281,12 @@ class IncomingPages(Controller):
         }
         members = await directory.members(viewer.tenant_id) if can["assign"] else []
         pdf = next((f for f in card.files if f.file_name.lower().endswith(".pdf")), None)
+        ocr = _ocr_state(card)
         return await page(
             request,
             viewer,
             "incoming_card.html.j2",
+            ocr=ocr,
             types=DOCUMENT_TYPES,
             card=card,
             can=can,
@@ -412,3 +414,20 @@ class IncomingPages(Controller):
         body = convert({"result": text(data, "result")}, Completion)
         await incoming.complete(viewer.tenant_id, viewer.principal, document_id, body)
         return _done(document_id, "completed")
+
+
+# OCR runs as a job after a scan is received; past this, a missing result is reported, not
+# awaited (the job retried and gave up, or the worker is down).
+OCR_PATIENCE = dt.timedelta(hours=1)
+
+
+def _ocr_state(card: Any) -> str:
+    """ "" (nothing to recognise), "pending", "done" or "failed", for the card's status line."""
+    if card.source != "paper" or not any(
+        f.role == "main" and f.file_name.lower().endswith(".pdf") for f in card.files
+    ):
+        return ""
+    if any(h.action == "incoming.ocr_done" for h in card.history):
+        return "done"
+    waited = dt.datetime.now(dt.UTC) - card.arrived_at
+    return "pending" if waited < OCR_PATIENCE else "failed"
