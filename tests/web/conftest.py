@@ -190,6 +190,7 @@ class Person:
         self.platform = platform
         self.username = username
         self.page: Page = context.new_page()
+        self._http: httpx.Client | None = None
 
     def go(self, path: str) -> Page:
         self.page.goto(self.platform.origin + path)
@@ -206,6 +207,24 @@ class Person:
         page.wait_for_load_state("networkidle")
         return page
 
+    @property
+    def http(self) -> httpx.Client:
+        """An HTTP client (no browser) carrying this person's session, for what a browser would
+        hide: statuses, redirects, hand-made requests. Closed with the browser context."""
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self.platform.origin,
+                timeout=30,
+                follow_redirects=False,
+                cookies=session_cookie(self),
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+        self.context.close()
+
     def shot(self, name: str) -> None:
         """Desktop and phone screenshots of the current page."""
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -217,18 +236,18 @@ class Person:
 
 @pytest.fixture
 def people(browser: Browser, platform: Platform) -> Iterator[Callable[[str], Person]]:
-    contexts: list[BrowserContext] = []
+    opened: list[Person] = []
 
     def open_as(username: str) -> Person:
         context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
-        contexts.append(context)
         person = Person(context, platform, username)
+        opened.append(person)
         person.log_in()
         return person
 
     yield open_as
-    for context in contexts:
-        context.close()
+    for person in opened:
+        person.close()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from services.interchange.dead_letters import service as dead_letters
 from services.interchange.failures import Refusal
 from services.interchange.settings import load as load_interchange
 from tests.conftest import random_agency_code
-from tests.web.conftest import PHONE, PROVINCE, Person, session_cookie
+from tests.web.conftest import PHONE, PROVINCE, Person
 
 PROVINCE_CODE = "000.00.00.H44"
 PROVINCE_NAME = "Ủy ban nhân dân tỉnh Phú Thọ"
@@ -239,11 +239,11 @@ def test_an_agency_admin_adds_a_person_a_leader_delegates_to_them(
 
 
 def test_a_specialist_is_refused_the_administration_clearly(
-    people: Callable[[str], Person], gateway_http: httpx.Client
+    people: Callable[[str], Person],
 ) -> None:
     specialist = people("chuyenvien")
     expect(specialist.page.get_by_test_id("admin-link")).to_have_count(0)
-    response = gateway_http.get("/admin/people", cookies=session_cookie(specialist))
+    response = specialist.http.get("/admin/people")
     assert response.status_code == 403
     assert "Trang quản trị dành cho quản trị cơ quan và người vận hành nền tảng." in response.text
     page = specialist.go("/admin/people")
@@ -252,9 +252,8 @@ def test_a_specialist_is_refused_the_administration_clearly(
     specialist.shot("admin-forbidden")
     # Forms posted by hand get the same answer, and nothing is written.
     marker = uuid.uuid4().hex[:8]
-    refused = gateway_http.post(
+    refused = specialist.http.post(
         "/admin/people/new",
-        cookies=session_cookie(specialist),
         headers={"Sec-Fetch-Site": "same-origin"},
         data={"username": f"x.{marker}", "full_name": "X", "email": f"x.{marker}@a.vn"},
     )

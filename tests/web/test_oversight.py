@@ -6,16 +6,14 @@ import re
 import uuid
 from collections.abc import Callable
 
-import httpx
 from playwright.sync_api import expect
 
-from tests.web.conftest import Person, session_cookie
+from tests.web.conftest import Person
 
 
-def _receive(gateway_http: httpx.Client, clerk: Person, subject: str, confidentiality: str) -> str:
-    response = gateway_http.post(
+def _receive(clerk: Person, subject: str, confidentiality: str) -> str:
+    response = clerk.http.post(
         "/incoming/new",
-        cookies=session_cookie(clerk),
         headers={"Sec-Fetch-Site": "same-origin"},
         files={
             "sender_name": (None, "Sở Xây dựng"),
@@ -31,14 +29,14 @@ def _receive(gateway_http: httpx.Client, clerk: Person, subject: str, confidenti
 
 
 def test_the_register_book_lists_every_number_and_withholds_confidential_subjects(
-    people: Callable[[str], Person], gateway_http: httpx.Client
+    people: Callable[[str], Person],
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     clerk = people("vanthu")
-    _receive(gateway_http, clerk, f"Về việc cấp phép xây dựng {marker}", "normal")
-    _receive(gateway_http, clerk, f"Về việc bảo vệ bí mật nhà nước {marker}", "mat")
+    _receive(clerk, f"Về việc cấp phép xây dựng {marker}", "normal")
+    _receive(clerk, f"Về việc bảo vệ bí mật nhà nước {marker}", "mat")
 
-    registers = gateway_http.get("/registers", cookies=session_cookie(clerk))
+    registers = clerk.http.get("/registers")
     assert registers.status_code == 200
     links = dict(
         (name, href)
@@ -46,23 +44,23 @@ def test_the_register_book_lists_every_number_and_withholds_confidential_subject
     )
     general, secret = links["Sổ văn bản đến"], links["Sổ văn bản đến mật"]
 
-    def last_page(href: str, cookies: dict[str, str]) -> str:
-        text = gateway_http.get(href, cookies=cookies).text
+    def last_page(href: str, reader: Person) -> str:
+        text = reader.http.get(href).text
         while (more := re.search(r'href="(/registers/[^"]+after=\d+)"', text)) is not None:
-            text = gateway_http.get(more.group(1).replace("&amp;", "&"), cookies=cookies).text
+            text = reader.http.get(more.group(1).replace("&amp;", "&")).text
         return text
 
-    assert f"cấp phép xây dựng {marker}" in last_page(general, session_cookie(clerk))
+    assert f"cấp phép xây dựng {marker}" in last_page(general, clerk)
     # The clerk who registered the confidential document reads its line; the leader, who was
     # not assigned it, sees the line with its subject withheld.
-    assert f"bí mật nhà nước {marker}" in last_page(secret, session_cookie(clerk))
+    assert f"bí mật nhà nước {marker}" in last_page(secret, clerk)
     leader = people("chutich")
-    leaders_view = last_page(secret, session_cookie(leader))
+    leaders_view = last_page(secret, leader)
     assert f"bí mật nhà nước {marker}" not in leaders_view
     assert "Văn bản mật (không hiển thị trích yếu)" in leaders_view
 
     specialist = people("chuyenvien")
-    refused = gateway_http.get(general, cookies=session_cookie(specialist))
+    refused = specialist.http.get(general)
     assert refused.status_code == 403
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.web.conftest import Person, session_cookie
+from tests.web.conftest import Person
 
 
 def test_without_a_session_a_page_sends_the_browser_to_log_in(gateway_http: httpx.Client) -> None:
@@ -20,12 +20,11 @@ def test_without_a_session_a_page_sends_the_browser_to_log_in(gateway_http: http
 
 
 def test_a_form_posted_from_another_site_is_refused(
-    people: Callable[[str], Person], gateway_http: httpx.Client
+    people: Callable[[str], Person],
 ) -> None:
     clerk = people("vanthu")
-    response = gateway_http.post(
+    response = clerk.http.post(
         "/incoming/new",
-        cookies=session_cookie(clerk),
         headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
         files={"sender_name": (None, "X")},
     )
@@ -34,13 +33,12 @@ def test_a_form_posted_from_another_site_is_refused(
 
 
 def test_bad_input_gets_a_clear_page_and_writes_nothing(
-    people: Callable[[str], Person], gateway_http: httpx.Client
+    people: Callable[[str], Person],
 ) -> None:
     clerk = people("vanthu")
     marker = uuid.uuid4().hex
-    response = gateway_http.post(
+    response = clerk.http.post(
         "/incoming/new",
-        cookies=session_cookie(clerk),
         headers={"Sec-Fetch-Site": "same-origin"},
         files={
             "sender_name": (None, f"Sở Nội vụ {marker}"),
@@ -53,14 +51,14 @@ def test_bad_input_gets_a_clear_page_and_writes_nothing(
     assert response.status_code == 400
     assert "Thông tin nhập chưa đúng" in response.text
     assert "issued_on" in response.text
-    listing = gateway_http.get(f"/incoming?q={marker}", cookies=session_cookie(clerk))
+    listing = clerk.http.get(f"/incoming?q={marker}")
     assert listing.status_code == 200
     assert f"Sở Nội vụ {marker}" not in listing.text
     assert "Không có văn bản nào." in listing.text
 
 
 def test_another_agencys_document_is_not_found(
-    people: Callable[[str], Person], gateway_http: httpx.Client
+    people: Callable[[str], Person],
 ) -> None:
     province_clerk = people("vanthu")
     page = province_clerk.go("/incoming")
@@ -68,8 +66,8 @@ def test_another_agencys_document_is_not_found(
     assert first is not None
     assert first.startswith("/incoming/")
     commune_clerk = people("vanthu.xa")
-    response = gateway_http.get(first, cookies=session_cookie(commune_clerk))
+    response = commune_clerk.http.get(first)
     assert response.status_code == 404
     assert "Không tìm thấy văn bản" in response.text
-    own = gateway_http.get(first, cookies=session_cookie(province_clerk))
+    own = province_clerk.http.get(first)
     assert own.status_code == 200
