@@ -12,12 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import Event, publish
 from services.common.problems import InvalidInput, Problem
+from services.docs.incoming import changes
 from services.docs.incoming.service import STATUS_TOPIC, receive_delivery
 from services.docs.tables import outbox, outgoing_change_recipient, outgoing_recipient
 
 logger = logging.getLogger("qlvb.docs.consumers")
 
 DELIVERY_RECEIVED = "delivery.received"
+# The sender revoked (or recalled) or updated a document delivered here earlier.
+DELIVERY_REVOKED = "delivery.revoked"
+DELIVERY_UPDATED = "delivery.updated"
 
 
 async def on_delivery(conn: AsyncConnection, event: Event) -> None:
@@ -26,7 +30,7 @@ async def on_delivery(conn: AsyncConnection, event: Event) -> None:
     reason, instead of being retried forever."""
     payload: dict[str, Any] = event.payload
     try:
-        await receive_delivery(conn, event.tenant_id, payload)
+        document_id = await receive_delivery(conn, event.tenant_id, payload)
     except (msgspec.ValidationError, KeyError, ValueError) as malformed:
         # A payload that does not match the contract would otherwise be retried forever.
         refusal = InvalidInput(
@@ -34,8 +38,20 @@ async def on_delivery(conn: AsyncConnection, event: Event) -> None:
             f"The delivery does not match the contract: {malformed}",
         )
         await _refuse(conn, event, payload, refusal)
+        return
     except Problem as refusal:
         await _refuse(conn, event, payload, refusal)
+        return
+    if document_id is not None and payload.get("replaces_delivery_id"):
+        # A replacement (business 3): the document it replaces waits for the clerk's answer.
+        # The new document stands whatever becomes of that request.
+        try:
+            await changes.receive_replacement(conn, event.tenant_id, document_id, payload)
+        except changes.Unreadable as unreadable:
+            logger.error(
+                "replacement unreadable",
+                extra={"delivery_id": payload.get("delivery_id"), "missing": str(unreadable)},
+            )
 
 
 async def _refuse(
@@ -59,6 +75,32 @@ async def _refuse(
             "reason": refusal.detail_vi,
         },
     )
+
+
+async def on_delivery_change(conn: AsyncConnection, event: Event) -> None:
+    """A revocation or update of a delivered document waits for the clerk's answer; one that
+    cannot be agreed to is refused back to the sender at once (changes.py)."""
+    payload: dict[str, Any] = event.payload
+    try:
+        if event.topic == DELIVERY_REVOKED:
+            await changes.receive_revocation(conn, event.tenant_id, payload)
+        else:
+            await changes.receive_update(conn, event.tenant_id, payload)
+    except changes.Unreadable as unreadable:
+        # Without the request's id there is nobody to answer: retrying would not help.
+        logger.error(
+            "change request unreadable",
+            extra={"topic": event.topic, "event_id": str(event.id), "missing": str(unreadable)},
+        )
+
+
+async def on_incoming(conn: AsyncConnection, event: Event) -> None:
+    """One consumer group for what arrives, so that a document and the later requests about it
+    are read in the order they were published."""
+    if event.topic == DELIVERY_RECEIVED:
+        await on_delivery(conn, event)
+    else:
+        await on_delivery_change(conn, event)
 
 
 DELIVERY_STATUS = "delivery.status"
@@ -167,6 +209,6 @@ async def on_delivery_status(conn: AsyncConnection, event: Event) -> None:
 
 # (consumer group, topics, handler)
 CONSUMERS = [
-    ("docs", [DELIVERY_RECEIVED], on_delivery),
+    ("docs", [DELIVERY_RECEIVED, DELIVERY_REVOKED, DELIVERY_UPDATED], on_incoming),
     ("docs-outgoing", [DELIVERY_STATUS], on_delivery_status),
 ]

@@ -489,3 +489,34 @@ outgoing_change_recipient = sa.Table(
         "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
 )
+
+# A revocation (thu hồi), update (cập nhật) or replacement (thay thế) an incoming document's
+# sender asked for (edXML business 1-3), waiting for the clerk's or leader's answer, which goes
+# back as status 15 (agreed) or 16 (refused). `delivery_id` is the interchange's id of the
+# request itself (what the answer names; unique, so a request is recorded once); a request
+# about a document never received here has no `document_id` and is refused at once.
+incoming_change = sa.Table(
+    "incoming_change",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("business", sa.String(8), nullable=False),  # revoke | update | replace
+    sa.Column("delivery_id", sa.Uuid, nullable=False),
+    sa.Column("target_delivery_id", sa.Uuid, nullable=True),  # the delivery acted on
+    sa.Column("document_id", sa.Uuid, nullable=True),
+    sa.Column("replacement_id", sa.Uuid, nullable=True),  # replace: the new incoming document
+    sa.Column("edxml_document_id", sa.String(100), nullable=True),
+    sa.Column("sender_code", sa.String(35), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("fields", JSONB, nullable=True),  # update: the corrected fields
+    sa.Column("files", JSONB, nullable=True),  # update: the files sent again
+    sa.Column("previous", JSONB, nullable=True),  # update accepted: the fields and files replaced
+    sa.Column("state", sa.String(10), nullable=False),  # pending | accepted | refused
+    sa.Column("answer_reason", sa.Text, nullable=True),
+    sa.Column("answered_by", sa.String(64), nullable=True),
+    sa.Column("answered_name", sa.String(200), nullable=True),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)

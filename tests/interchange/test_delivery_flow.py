@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from services.common.outbox import publish
 from services.docs.incoming.schemas import Assign, AssignmentRequest, Completion, Registration
+from services.docs.tables import outbox as docs_outbox
 from services.interchange.connectors import service as connectors
 from services.interchange.tables import dead_letter, inbox, outgoing
 from tests.interchange.conftest import ServedSimulator
@@ -121,7 +123,7 @@ async def test_statuses_of_processing_come_back_to_the_sender(provinces: Provinc
     )
 
 
-async def test_a_revoked_document_is_revoked_at_the_recipient_and_answered_15(
+async def test_a_revocation_is_acknowledged_then_answered_15_once_the_recipient_agrees(
     provinces: Provinces,
 ) -> None:
     a, b, bus = provinces.a, provinces.b, provinces.bus
@@ -144,6 +146,18 @@ async def test_a_revoked_document_is_revoked_at_the_recipient_and_answered_15(
     (revoked,) = bus.of("delivery.revoked", so_nv)
     assert revoked["delivery_id"] == str(received.id)
     assert revoked["reason"] == "Văn bản ban hành sai thẩm quyền"
+    revoke_line = [row for row in await a.rows(ubnd, outgoing) if row.business == "revoke"]
+    # Acknowledged only: agreeing is the receiving agency's decision, which docs sends.
+    assert [row.change_code for row in revoke_line] == [None]
+    async with b.docs_db.transaction(so_nv.id) as conn:
+        await publish(
+            conn,
+            docs_outbox,
+            so_nv.id,
+            "document.status_changed",
+            {"status": "change_accepted", "delivery_id": revoked["revocation_id"]},
+        )
+    await provinces.settle()
     revoke_line = [row for row in await a.rows(ubnd, outgoing) if row.business == "revoke"]
     assert [row.change_code for row in revoke_line] == ["15"]
     assert any(s["status"] == "change_accepted" for s in bus.of("delivery.status", ubnd))

@@ -15,9 +15,11 @@ from services.common.auth.guards import requires_agency, requires_role
 from services.common.auth.principal import Principal, Role
 from services.common.db import Database
 from services.docs.deadlines.figures import OverdueFigure, overdue_figures
+from services.docs.incoming.changes import IncomingChanges
 from services.docs.incoming.schemas import (
     Assign,
     AssignmentRequest,
+    ChangeRefusal,
     Completion,
     DocumentCard,
     ExtensionRequest,
@@ -29,7 +31,16 @@ from services.docs.incoming.schemas import (
 )
 from services.docs.incoming.service import IncomingService, today
 
-DocumentState = Literal["waiting", "registered", "assigned", "processing", "completed", "returned"]
+DocumentState = Literal[
+    "waiting",
+    "registered",
+    "assigned",
+    "processing",
+    "completed",
+    "returned",
+    "revoked",
+    "replaced",
+]
 
 
 class IncomingController(Controller):
@@ -150,6 +161,41 @@ class IncomingController(Controller):
         data: JSONBody[Completion],
     ) -> DocumentCard:
         return await incoming.complete(tenant_id, request.user, document_id, data)
+
+    @post(
+        "/{document_id:uuid}/changes/{change_id:uuid}/accept",
+        status_code=HTTP_200_OK,
+        summary="Đồng ý yêu cầu thu hồi, cập nhật hoặc thay thế của nơi gửi",
+    )
+    async def accept_change(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+    ) -> DocumentCard:
+        return await IncomingChanges(incoming).accept(
+            tenant_id, request.user, document_id, change_id
+        )
+
+    @post(
+        "/{document_id:uuid}/changes/{change_id:uuid}/refuse",
+        status_code=HTTP_200_OK,
+        summary="Từ chối yêu cầu thu hồi, cập nhật hoặc thay thế (nêu lý do)",
+    )
+    async def refuse_change(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: JSONBody[ChangeRefusal],
+    ) -> DocumentCard:
+        return await IncomingChanges(incoming).refuse(
+            tenant_id, request.user, document_id, change_id, data.reason
+        )
 
 
 class AssignmentController(Controller):

@@ -127,6 +127,41 @@ class DocumentSummary(msgspec.Struct, kw_only=True):
     overdue: bool = False
 
 
+class PreviousVersion(msgspec.Struct, kw_only=True):
+    """What an accepted update replaced: the fields as they were and the files then attached."""
+
+    fields: dict[str, object]
+    files: list[FileRef]
+
+
+class ChangeView(msgspec.Struct, kw_only=True):
+    """A revocation, update or replacement the sender asked for, and its answer."""
+
+    id: uuid.UUID
+    business: Literal["revoke", "update", "replace"]
+    state: Literal["pending", "accepted", "refused"]
+    # The document the request acts on; a replacement also names the new document.
+    document_id: uuid.UUID | None
+    replacement_id: uuid.UUID | None = None
+    sender_code: str | None = None
+    reason: str
+    received_at: dt.datetime
+    # An update: the corrected fields and the files sent again (none: the files stay).
+    fields: dict[str, object] | None = None
+    files: list[FileRef] = []
+    previous: PreviousVersion | None = None
+    answer_reason: str | None = None
+    answered_by: str | None = None
+    answered_name: str | None = None
+    answered_at: dt.datetime | None = None
+    # Refused by the system on arrival (an unknown or already revoked document, bad fields).
+    automatic: bool = False
+
+
+class ChangeRefusal(msgspec.Struct, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+
+
 class DocumentCard(DocumentSummary, kw_only=True):
     source: str
     sender_code: str | None
@@ -139,6 +174,10 @@ class DocumentCard(DocumentSummary, kw_only=True):
     files: list[FileRef]
     assignments: list[AssignmentView]
     history: list[HistoryEntry]
+    # What the sender asked to change after sending it (edXML business 1-3), and the outcome.
+    changes: list[ChangeView] = []
+    revoked: bool = False
+    replaced_by: uuid.UUID | None = None
 
 
 class Page(msgspec.Struct, kw_only=True):

@@ -25,6 +25,7 @@ from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
 from services.docs.audit import chain
 from services.docs.calendar.workdays import WorkCalendar, load_calendar
 from services.docs.catalog.types import BY_CODE, URGENCY_DAYS, Confidentiality, Urgency
+from services.docs.incoming.change_views import changes_of, replaced_by
 from services.docs.incoming.schemas import (
     Assign,
     AssignmentRequest,
@@ -56,6 +57,10 @@ logger = logging.getLogger("qlvb.docs.incoming")
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 CALENDAR_TTL_SECONDS = 300.0
 STATUS_TOPIC = "document.status_changed"
+
+# States in which nothing is left to do, so nothing can be late: done, or taken back or replaced
+# by the sender (changes.py).
+FINISHED = ("completed", "revoked", "replaced")
 
 CLERKS = (Role.CLERK,)
 ASSIGNERS = (Role.LEADER, Role.DEPUTY_LEADER, Role.CLERK)
@@ -172,7 +177,7 @@ def _summary(row: Any, on: dt.date) -> DocumentSummary:
         urgency=row.urgency,
         confidentiality=row.confidentiality,
         due_on=row.due_on,
-        overdue=row.due_on is not None and row.state != "completed" and row.due_on < on,
+        overdue=row.due_on is not None and row.state not in FINISHED and row.due_on < on,
     )
 
 
@@ -295,7 +300,9 @@ def list_statement(
     if assigned_to_me:
         statement = statement.where(document.c.id.in_(mine))
     if overdue_on is not None:
-        statement = statement.where(document.c.due_on < overdue_on, document.c.state != "completed")
+        statement = statement.where(
+            document.c.due_on < overdue_on, document.c.state.not_in(FINISHED)
+        )
     statement = statement.where(visible_to(principal, mine))
     if cursor:
         arrived_at, last_id = _decode_cursor(cursor)
@@ -890,6 +897,7 @@ class IncomingService:
             )
         ).all()
         summary = _summary(row, today())
+        changes = await changes_of(conn, tenant_id, document_id)
         return DocumentCard(
             **msgspec.structs.asdict(summary),
             source=row.source,
@@ -923,6 +931,9 @@ class IncomingService:
                 )
                 for h in history
             ],
+            changes=changes,
+            revoked=row.state == "revoked",
+            replaced_by=replaced_by(document_id, changes),
         )
 
     async def list(

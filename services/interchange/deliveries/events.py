@@ -10,7 +10,8 @@ Consumed:
 Published:
 * `delivery.received`: a document for the agency, its attachments already in storage.
 * `delivery.revoked`: the sender revoked (thu hồi) or recalled a document delivered earlier;
-  NĐ 30 Phụ lục VI asks the receiving system to destroy it, keeping the revocation's metadata.
+  for a revocation docs answers `change_accepted` / `change_rejected` naming the revocation's
+  id as `delivery_id` (a recall is agreed at once).
 * `delivery.updated`: the sender sent corrected metadata (cập nhật) of a delivered document;
   docs answers with `document.status_changed` `change_accepted` / `change_rejected` naming
   the update's id as `delivery_id`.

@@ -5,7 +5,8 @@ A document packet is read (safely, bounded; `edxml`), checked to be addressed to
 and then, by its business type:
 * new (0) and replace (3): attachments into storage, an inbox row keyed by the edXML DocumentId,
   `delivery.received`, and status 01 back to the sender, in one transaction;
-* revoke (1): the revoked delivery is marked, `delivery.revoked` published, 15 answered;
+* revoke (1): the revoked delivery is marked, `delivery.revoked` published, 01 answered; docs
+  decides (15/16 later); a recall (status 13) is agreed (15) at once;
 * update (2): `delivery.updated` published, 01 answered; docs decides (15/16 later).
 A status packet updates the recipient's line of the document we sent and becomes a
 `delivery.status` event.
@@ -66,6 +67,7 @@ from services.interchange.edxml import (
     read_status,
 )
 from services.interchange.failures import Refusal
+from services.interchange.metrics import delivered
 from services.interchange.platform.agencies import Agency
 from services.interchange.tables import axis_receipt, inbox, outbox, outgoing, sent_document
 
@@ -248,6 +250,27 @@ class Receiver:
         """Take one packet into `tenant_id`. A `TemporaryFailure` (storage, identity) leaves
         nothing behind and should be retried; anything refused comes back as REFUSED, recorded
         as a dead letter (or raised as the `Refusal`, for a replay of one)."""
+        taken = await self._receive(
+            tenant_id,
+            data,
+            message_type=message_type,
+            source=source,
+            axis_doc_id=axis_doc_id,
+            record_refusal=record_refusal,
+        )
+        delivered("incoming", taken.outcome.value, source, message_type)
+        return taken
+
+    async def _receive(
+        self,
+        tenant_id: uuid.UUID,
+        data: bytes,
+        *,
+        message_type: MessageType,
+        source: Source,
+        axis_doc_id: str | None,
+        record_refusal: bool,
+    ) -> Taken:
         agency = await self.ctx.agencies.by_id(tenant_id)
         if agency is None:
             raise Refusal(
@@ -634,14 +657,18 @@ class Receiver:
                 reason=reason or "Thu hồi văn bản điện tử",
             )
             await publish(conn, outbox, tenant_id, DELIVERY_REVOKED, to_payload(revoked))
+            # A recall (13) before the document was handled needs nobody's decision: agreed at
+            # once. A revocation (thu hồi) is the receiving agency's to agree to or refuse: it is
+            # acknowledged (01) and docs answers 15/16 once the clerk decides.
+            code = StatusCode.CHANGE_ACCEPTED if kind == "status" else StatusCode.RECEIVED
             await queue_answer(
                 conn,
                 tenant_id,
                 response_for=response_for_row(target),
                 reporter=_reporter(agency),
-                code=StatusCode.CHANGE_ACCEPTED,
+                code=code,
                 description=None,
-                dedupe_key=f"status:{revocation_id}:{StatusCode.CHANGE_ACCEPTED.value}",
+                dedupe_key=f"status:{revocation_id}:{code.value}",
                 now=now,
                 inbox_id=revocation_id,
             )
