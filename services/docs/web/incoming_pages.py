@@ -20,6 +20,7 @@ from services.common.problems import Conflict, InvalidInput, NotFound
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.dossiers.disposition import attachment
 from services.docs.files.storage_client import StorageClient
+from services.docs.incoming.changes import IncomingChanges
 from services.docs.incoming.schemas import (
     Assign,
     AssignmentRequest,
@@ -278,6 +279,7 @@ class IncomingPages(Controller):
             and (involved or viewer.principal.has_role(Role.LEADER, Role.DEPUTY_LEADER)),
             "complete": leading and card.state in ("assigned", "processing"),
             "reply": leading and card.state in ("assigned", "processing"),
+            "answer_changes": viewer.principal.has_role(*ASSIGNERS),
         }
         members = await directory.members(viewer.tenant_id) if can["assign"] else []
         pdf = next((f for f in card.files if f.file_name.lower().endswith(".pdf")), None)
@@ -326,6 +328,32 @@ class IncomingPages(Controller):
             viewer.tenant_id, viewer.principal, document_id, Registration(fields=fields)
         )
         return _done(document_id, "registered")
+
+    @post(
+        "/{document_id:uuid}/changes/{change_id:uuid}",
+        name="web.incoming.change",
+        status_code=303,
+    )
+    async def answer_change(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        document_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Redirect:
+        """The sender asked to revoke, update or replace the document: the clerk or a leader
+        agrees or refuses (with a reason), and the answer goes back to the sender."""
+        check_same_origin(request)
+        changes = IncomingChanges(incoming)
+        if text(data, "decision") == "refuse":
+            await changes.refuse(
+                viewer.tenant_id, viewer.principal, document_id, change_id, text(data, "reason")
+            )
+            return _done(document_id, "change_refused")
+        await changes.accept(viewer.tenant_id, viewer.principal, document_id, change_id)
+        return _done(document_id, "change_accepted")
 
     @post("/{document_id:uuid}/return", name="web.incoming.return", status_code=303)
     async def return_to_sender(
