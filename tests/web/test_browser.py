@@ -19,6 +19,13 @@ from tests.web.conftest import ARTEFACTS, PHONE, PROVINCE, Person
 DEMO_PIN = json.loads(PROVINCE.read_text(encoding="utf-8"))["signing"]["pin"]
 
 
+def tile(person: Person, label: str) -> int:
+    """The count on one tile of the person's home page."""
+    page = person.go("/")
+    link = page.get_by_test_id("counts").get_by_role("link", name=re.compile(label))
+    return int(link.locator("strong").inner_text())
+
+
 def _pdf(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name
     path.write_bytes(draft_pdf(1))
@@ -165,6 +172,9 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
         expect(page.get_by_test_id("notice")).to_be_visible()
 
     leader = people("chutich")
+    clerk = people("vanthu")
+    to_sign, to_issue = tile(leader, "Chờ ký"), tile(clerk, "Chờ ban hành")
+    assert to_sign >= 1
     page = leader.go(card_path)
     sign = page.get_by_test_id("sign-form")
     sign.locator("input[name=pin]").fill("000000")
@@ -178,13 +188,17 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký của người có thẩm quyền")
     leader.shot("outgoing-signed")
 
-    clerk = people("vanthu")
+    # Signed: off the leader's list, onto the clerk's.
+    assert tile(leader, "Chờ ký") == to_sign - 1
+    assert tile(clerk, "Chờ ban hành") == to_issue + 1
     page = clerk.go(card_path)
     issue = page.get_by_test_id("issue-form")
     issue.locator("input[name=pin]").fill(DEMO_PIN)
     issue.get_by_role("button", name="Cấp số và ban hành").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã ban hành")
     expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký số của cơ quan")
+    assert tile(clerk, "Chờ ban hành") == to_issue
+    page = clerk.go(card_path)
     expect(page.get_by_test_id("number-symbol")).to_have_text(re.compile(r"^\d+/UBND-VX$"))
     clerk.shot("outgoing-issued")
     # The issued file's signatures, checked and told in plain Vietnamese.

@@ -33,7 +33,7 @@ from services.docs.web.worklist import Worklist
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-STATES = ("draft", "in_review", "approved", "signed", "issued", "cancelled")
+STATES = ("draft", "in_review", "approved", "issued", "cancelled")
 SIGNER_ROLES = {Role.LEADER.value, Role.DEPUTY_LEADER.value}
 
 

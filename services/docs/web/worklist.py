@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.common.auth.principal import Principal, Role
 from services.common.db import Database
 from services.docs.incoming.service import ASSIGNERS, CLERKS, today
-from services.docs.tables import assignment, document, outgoing, outgoing_step
+from services.docs.tables import (
+    assignment,
+    document,
+    outgoing,
+    outgoing_signature,
+    outgoing_step,
+)
 
 # "Due soon": a deadline within this many calendar days (a working week).
 DUE_SOON_DAYS = 7
@@ -90,6 +96,13 @@ class Worklist:
                 .where(outgoing.c.tenant_id == tenant_id, *where)
             )
 
+        # A draft the competent person signed waits for the clerk's number and seal; any new
+        # version after that signature is refused, so one leader signature settles it.
+        leader_signed = sa.exists().where(
+            outgoing_signature.c.tenant_id == outgoing.c.tenant_id,
+            outgoing_signature.c.outgoing_id == outgoing.c.id,
+            outgoing_signature.c.kind == "leader",
+        )
         parts: dict[str, Any] = {
             "to_process": assignments(),
             "overdue": assignments(assignment.c.deadline < on),
@@ -105,11 +118,15 @@ class Worklist:
                 outgoing_step.c.state == "pending",
                 outgoing.c.state == "in_review",
             ),
-            "to_sign": outgoing_count(outgoing.c.signer == me, outgoing.c.state == "approved"),
+            "to_sign": outgoing_count(
+                outgoing.c.signer == me,
+                outgoing.c.state.in_(("in_review", "approved")),
+                ~leader_signed,
+            ),
         }
         if principal.has_role(*CLERKS):
             parts["to_register"] = _documents(tenant_id).where(document.c.state == "waiting")
-            parts["to_issue"] = outgoing_count(outgoing.c.state == "signed")
+            parts["to_issue"] = outgoing_count(outgoing.c.state == "approved", leader_signed)
         if principal.has_role(*ASSIGNERS):
             parts["to_assign"] = _documents(tenant_id).where(document.c.state == "registered")
         statement = sa.select(
