@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from services.identity.audit.service import Actor
     from services.identity.imports.apply import ApplyReport
     from services.identity.keycloak_sync.reconcile import SyncReport
@@ -36,10 +38,18 @@ def _background(service: str):  # type: ignore[no-untyped-def]
     return settings
 
 
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)
+
+
 def serve(service: str) -> None:
     import uvicorn
 
     settings = _settings(service)
+    # uvicorn shuts down gracefully on SIGTERM and then raises it again. Its default action
+    # would kill the process before the telemetry providers flush at exit, losing the last
+    # spans and metrics of every pod Kubernetes stops; a normal exit lets them flush.
+    signal.signal(signal.SIGTERM, _exit_normally)
     uvicorn.run(
         f"services.{service}.app:create_app",
         factory=True,

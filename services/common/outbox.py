@@ -5,7 +5,13 @@ event exists if and only if the change committed. The relay copies unpublished r
 Stream per topic and then marks them published; if it dies between the two, the rows go out
 again (at least once). A consumer applies each event inside a database transaction that also
 records the event id in `processed_event`, so a repeated delivery changes nothing (exactly-once
-effect), and acknowledges the stream entry only after that transaction committed."""
+effect), and acknowledges the stream entry only after that transaction committed.
+
+Each event carries the W3C trace context of the transaction that published it: the relay's
+`publish <topic>` span continues it and passes its own context on, and the consumer's
+`consume <topic>` span continues that, so a request, its events and their handlers make one
+trace. The relay and the consumer measure their backlog (unpublished rows; stream entries not
+yet read or not yet acknowledged by the group) for the gauges operators alert on."""
 
 from __future__ import annotations
 
@@ -14,12 +20,15 @@ import contextlib
 import datetime as dt
 import logging
 import socket
+import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from opentelemetry import propagate, trace
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.context import Context
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy import (
@@ -29,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    extract,
     func,
     insert,
     select,
@@ -39,9 +49,59 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import Database
+from services.common.telemetry import Readings, continued, trace_carrier, untraced
 
 logger = logging.getLogger("qlvb.outbox")
 _tracer = trace.get_tracer("qlvb.events")
+_meter = metrics.get_meter("qlvb.events")
+
+# How often a relay or a consumer measures its backlog for the gauges (exported every 30 s).
+MEASURE_SECONDS = 15.0
+
+_published = _meter.create_counter(
+    "qlvb.outbox.published",
+    unit="{event}",
+    description="Events the relay moved from the outbox to their stream, by topic.",
+)
+_outbox_rows = Readings()
+_meter.create_observable_gauge(
+    "qlvb.outbox.backlog",
+    callbacks=[_outbox_rows.observe],
+    unit="{event}",
+    description="Committed events the relay has not published yet, by outbox.",
+)
+_outbox_age = Readings()
+_meter.create_observable_gauge(
+    "qlvb.outbox.oldest_age",
+    callbacks=[_outbox_age.observe],
+    unit="s",
+    description="How long the oldest unpublished event has waited for the relay, by outbox.",
+)
+_consumed = _meter.create_counter(
+    "qlvb.events.consumed",
+    unit="{event}",
+    description="Stream entries a consumer group handled, by group, topic and outcome: "
+    "applied, duplicate (applied before) or failed (left pending for a retry).",
+)
+_dead_lettered = _meter.create_counter(
+    "qlvb.events.dead_lettered",
+    unit="{event}",
+    description="Events a consumer group gave up on and moved to qlvb:dead:<topic>.",
+)
+_group_pending = Readings()
+_meter.create_observable_gauge(
+    "qlvb.events.pending",
+    callbacks=[_group_pending.observe],
+    unit="{event}",
+    description="Entries delivered to a consumer group and not acknowledged, by group, topic.",
+)
+_group_lag = Readings()
+_meter.create_observable_gauge(
+    "qlvb.events.lag",
+    callbacks=[_group_lag.observe],
+    unit="{event}",
+    description="Entries of a stream its consumer group has not read yet, by group, topic.",
+)
 
 STREAM_PREFIX = "qlvb:events:"
 # Events a consumer group could not apply after several attempts: `qlvb:dead:<topic>`.
@@ -93,8 +153,7 @@ async def publish(
 ) -> uuid.UUID:
     """Record an event in the caller's transaction; it is relayed only if that commits."""
     event_id = uuid.uuid4()
-    headers: dict[str, str] = {}
-    propagate.inject(headers)  # the consumer continues the trace of the request that caused it
+    headers = trace_carrier()  # the consumer continues the trace of the request that caused it
     await conn.execute(
         insert(outbox).values(
             id=event_id, tenant_id=tenant_id, topic=topic, payload=payload, headers=headers
@@ -121,9 +180,11 @@ class OutboxRelay:
         self._redis = redis
         self._outbox = outbox
         self._batch_size = batch_size
+        self._figures = {"outbox": outbox.schema or outbox.name}
 
     async def relay_once(self) -> int:
         o = self._outbox
+        topics: Counter[str] = Counter()
         async with self._db.transaction(None) as conn:
             rows = (
                 await conn.execute(
@@ -138,15 +199,19 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            spans: list[trace.Span] = []
             async with self._redis.pipeline(transaction=False) as pipe:
                 for row in rows:
+                    headers, span = _publish_span(row.id, row.topic, row.headers or {})
+                    if span is not None:
+                        spans.append(span)
                     event = Event(
                         id=row.id,
                         topic=row.topic,
                         tenant_id=row.tenant_id,
                         occurred_at=row.occurred_at,
                         payload=row.payload,
-                        headers=row.headers or {},
+                        headers=headers,
                     )
                     pipe.xadd(
                         stream_name(row.topic),
@@ -154,25 +219,91 @@ class OutboxRelay:
                         maxlen=STREAM_MAX_LENGTH,
                         approximate=True,
                     )
-                await pipe.execute()
+                    topics[row.topic] += 1
+                try:
+                    await pipe.execute()
+                except Exception as exc:
+                    for span in spans:
+                        span.record_exception(exc)
+                        span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+                    raise
+                finally:
+                    for span in spans:
+                        span.end()
             await conn.execute(
                 update(o)
                 .where(o.c.id.in_([row.id for row in rows]))
                 .values(published_at=func.now())
             )
-            return len(rows)
+        for topic, count in topics.items():
+            _published.add(count, {"topic": topic})
+        return sum(topics.values())
+
+    async def measure(self) -> tuple[int, float]:
+        """Unpublished rows and the age of the oldest, in seconds (on the database's clock, as
+        `occurred_at` is); read through the partial index of unpublished rows."""
+        o = self._outbox
+        async with self._db.transaction(None, read_only=True) as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(extract("epoch", func.now() - func.min(o.c.occurred_at)), 0),
+                    ).where(o.c.published_at.is_(None))
+                )
+            ).one()
+        backlog, age = int(row[0]), max(float(row[1]), 0.0)
+        _outbox_rows.set(backlog, self._figures)
+        _outbox_age.set(age, self._figures)
+        return backlog, age
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 0.2) -> None:
-        while not stop.is_set():
-            try:
-                moved = await self.relay_once()
-            except Exception:
-                logger.exception("outbox_relay_failed")
-                moved = 0
-                await asyncio.sleep(1.0)
-            if moved == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+        # The relay's own Redis and SQL traffic starts no trace; each event's span is its own.
+        with untraced():
+            measured_at = -MEASURE_SECONDS
+            while not stop.is_set():
+                if time.monotonic() - measured_at >= MEASURE_SECONDS:
+                    measured_at = time.monotonic()
+                    await self._measure_quietly()
+                try:
+                    moved = await self.relay_once()
+                except Exception:
+                    logger.exception("outbox_relay_failed")
+                    moved = 0
+                    await asyncio.sleep(1.0)
+                if moved == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+            await self._measure_quietly()  # what the last export before the exit reports
+
+    async def _measure_quietly(self) -> None:
+        try:
+            await self.measure()
+        except Exception:
+            logger.exception("outbox_measure_failed", extra=self._figures)
+
+
+def _publish_span(
+    event_id: uuid.UUID, topic: str, headers: dict[str, str]
+) -> tuple[dict[str, str], trace.Span | None]:
+    """A producer span under the trace the row was written in, and the headers that carry it
+    on to the consumer; none for a row written outside any trace."""
+    if "traceparent" not in headers:
+        return headers, None
+    span = _tracer.start_span(
+        f"publish {topic}",
+        context=propagate.extract(headers, context=Context()),
+        kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "redis",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": stream_name(topic),
+            "messaging.message.id": str(event_id),
+        },
+    )
+    carried: dict[str, str] = {}
+    propagate.inject(carried, context=trace.set_span_in_context(span, Context()))
+    return {**headers, **carried}, span
 
 
 Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
@@ -225,20 +356,27 @@ class EventConsumer:
             if claimed.first() is None:
                 return False
             # The event continues the trace of the request that published it: a consumer span
-            # under the remote parent (recorded when that trace was sampled), SQL spans below.
-            parent = propagate.extract(event.headers)
-            with _tracer.start_as_current_span(
-                f"consume {event.topic}",
-                context=parent,
-                kind=trace.SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "redis",
-                    "messaging.destination.name": stream_name(event.topic),
-                    "messaging.consumer.group.name": self._group,
-                    "messaging.message.id": str(event.id),
-                },
+            # under the relay's publish span (recorded when that trace was sampled), the
+            # handler's SQL, HTTP and jobs below.
+            with (
+                continued(event.headers),
+                _tracer.start_as_current_span(
+                    f"consume {event.topic}",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "redis",
+                        "messaging.operation.type": "process",
+                        "messaging.destination.name": stream_name(event.topic),
+                        "messaging.consumer.group.name": self._group,
+                        "messaging.message.id": str(event.id),
+                    },
+                ),
             ):
                 await self._handler(conn, event)
+                logger.info(
+                    "event_applied",
+                    extra={"topic": event.topic, "group": self._group, "event_id": str(event.id)},
+                )
             return True
 
     async def _handle_entries(
@@ -246,6 +384,7 @@ class EventConsumer:
     ) -> int:
         handled = 0
         for entry_id, fields in entries:
+            topic = stream.removeprefix(STREAM_PREFIX)
             try:
                 event = decode_event(fields)
             except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
@@ -253,7 +392,7 @@ class EventConsumer:
                 await self._dead_letter(stream, entry_id, fields, "undecodable")
                 continue
             try:
-                await self._apply(event)
+                applied = await self._apply(event)
             except Exception as exc:
                 # One failing event must not hold up the others of the batch: it stays
                 # pending (another read or a reclaim retries it) until it has failed too often.
@@ -261,10 +400,13 @@ class EventConsumer:
                     "event_handler_failed",
                     extra={"stream": stream, "entry": entry_id, "group": self._group},
                 )
+                _consumed.add(1, {"group": self._group, "topic": topic, "outcome": "failed"})
                 if await self._deliveries(stream, entry_id) >= self._max_deliveries:
                     await self._dead_letter(stream, entry_id, fields, repr(exc))
                 continue
             await self._redis.xack(stream, self._group, entry_id)
+            outcome = "applied" if applied else "duplicate"
+            _consumed.add(1, {"group": self._group, "topic": topic, "outcome": outcome})
             handled += 1
         return handled
 
@@ -287,6 +429,7 @@ class EventConsumer:
         }
         await self._redis.xadd(dead, entry, maxlen=100_000, approximate=True)
         await self._redis.xack(stream, self._group, entry_id)
+        _dead_lettered.add(1, {"group": self._group, "topic": stream.removeprefix(STREAM_PREFIX)})
         logger.error(
             "event_dead_lettered",
             extra={"stream": stream, "entry": entry_id, "group": self._group, "reason": reason},
@@ -317,11 +460,43 @@ class EventConsumer:
             handled += await self._handle_entries(name, entries)
         return handled
 
+    async def measure(self) -> dict[str, tuple[int, int | None]]:
+        """Per topic: entries delivered to the group and not acknowledged, and entries not read
+        yet (None when Redis cannot tell, after entries were deleted from the middle)."""
+        figures: dict[str, tuple[int, int | None]] = {}
+        for stream in self._streams:
+            groups: list[dict[str, Any]] = await self._redis.xinfo_groups(stream)
+            for group in groups:
+                name = group["name"]
+                if (name.decode() if isinstance(name, bytes) else name) != self._group:
+                    continue
+                lag = group.get("lag")
+                topic = stream.removeprefix(STREAM_PREFIX)
+                figures[topic] = (int(group["pending"]), None if lag is None else int(lag))
+                attributes = {"group": self._group, "topic": topic}
+                _group_pending.set(int(group["pending"]), attributes)
+                if lag is not None:
+                    _group_lag.set(int(lag), attributes)
+        return figures
+
     async def run(self, stop: asyncio.Event) -> None:
-        await self.ensure_groups()
-        while not stop.is_set():
-            try:
-                await self.consume_once()
-            except Exception:
-                logger.exception("event_consumer_failed", extra={"group": self._group})
-                await asyncio.sleep(1.0)
+        # Reading, claiming and acknowledging start no trace; each event's span is its own.
+        with untraced():
+            await self.ensure_groups()
+            measured_at = -MEASURE_SECONDS
+            while not stop.is_set():
+                if time.monotonic() - measured_at >= MEASURE_SECONDS:
+                    measured_at = time.monotonic()
+                    await self._measure_quietly()
+                try:
+                    await self.consume_once()
+                except Exception:
+                    logger.exception("event_consumer_failed", extra={"group": self._group})
+                    await asyncio.sleep(1.0)
+            await self._measure_quietly()  # what the last export before the exit reports
+
+    async def _measure_quietly(self) -> None:
+        try:
+            await self.measure()
+        except Exception:
+            logger.exception("event_consumer_measure_failed", extra={"group": self._group})

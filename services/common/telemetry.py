@@ -10,15 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from opentelemetry import metrics, propagate, trace
+from opentelemetry import context, metrics, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -106,6 +111,74 @@ def configure_telemetry(service: str, settings: TelemetrySettings) -> bool:
     HTTPXClientInstrumentor().instrument()
     _configured = True
     return True
+
+
+def trace_carrier() -> dict[str, str]:
+    """The current trace context as W3C headers, for work that goes on elsewhere (an outbox row,
+    a job): empty when there is no trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def continued(carrier: Mapping[str, str] | None) -> Iterator[None]:
+    """Run the block in the trace `carrier` names (a new one when it names none), and in
+    nothing else of the caller's context: the polling loops around it run `untraced()`, and the
+    work itself must be traced (its HTTP calls must carry `traceparent`)."""
+    token = context.attach(propagate.extract(dict(carrier or {}), context=Context()))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def untraced() -> AbstractContextManager[None]:
+    """No spans from the contrib instrumentations inside (Redis, httpx): a loop that polls a
+    stream or a queue every second would start a trace of its own a second."""
+    return suppress_instrumentation()
+
+
+Attributes = Mapping[str, str]
+
+
+class Readings:
+    """The latest figures a service's async loop measured, observed by a gauge at export time.
+
+    Observable callbacks run on the metric reader's thread and cannot await a query, so the
+    loop that can (a relay, a consumer, a job) measures and `set`s; the callback only reads.
+    With `ttl_seconds`, a figure not measured again within that time is no longer reported: a
+    cron job runs on one worker pod or another, and a pod that has not run it lately must not
+    keep reporting its old figure beside the fresh one."""
+
+    def __init__(self, ttl_seconds: float | None = None) -> None:
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+        self._values: dict[frozenset[tuple[str, str]], tuple[float, float]] = {}
+
+    def set(self, value: float, attributes: Attributes) -> None:
+        with self._lock:
+            self._values[frozenset(attributes.items())] = (value, time.monotonic())
+
+    def replace(self, values: Iterable[tuple[Attributes, float]], where: Attributes) -> None:
+        """A new measurement of everything `where` selects: figures it no longer names (a
+        tenant whose backlog is gone) stop being reported, and their series go stale."""
+        scope = set(where.items())
+        now = time.monotonic()
+        fresh = {frozenset(attributes.items()): (value, now) for attributes, value in values}
+        with self._lock:
+            kept = {k: v for k, v in self._values.items() if not scope <= k}
+            self._values = kept | fresh
+
+    def observe(self, options: CallbackOptions) -> list[Observation]:
+        oldest = -float("inf") if self._ttl is None else time.monotonic() - self._ttl
+        with self._lock:
+            values = list(self._values.items())
+        return [
+            Observation(value, dict(attributes))
+            for attributes, (value, measured) in values
+            if measured >= oldest
+        ]
 
 
 _SQL_SPAN = "_qlvb_sql_span"
@@ -207,8 +280,13 @@ def http_telemetry_middleware() -> DefineMiddleware:
             self.app = app
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["path"] in UNTRACED_PATHS:
+            if scope["type"] != ScopeType.HTTP:
                 await self.app(scope, receive, send)
+                return
+            if scope["path"] in UNTRACED_PATHS:
+                # Probes come every few seconds: their Redis ping must not start a trace.
+                with untraced():
+                    await self.app(scope, receive, send)
                 return
             method: str = scope["method"]
             route: str = scope.get("path_template", "") or scope["path"]

@@ -2,6 +2,8 @@
 a worker Deployment of its own).
 
 * `tick` (every 5 s): asks which agencies have work and enqueues their jobs.
+* `report_backlog` (every minute): the per-agency backlog and open dead letters for the gauges
+  (services/interchange/metrics.py).
 * `poll` / `send`: one agency's run, keyed `poll:<agency>` / `send:<agency>` so that an agency
   has at most one of each queued or running (saq refuses a duplicate key), each bounded by its
   own timeout: an agency whose axis hangs holds one worker slot until its timeout at most,
@@ -18,6 +20,7 @@ from saq import CronJob, Queue
 
 from services.common.db import Database
 from services.common.worker import enqueue
+from services.interchange import metrics
 from services.interchange.runtime import Interchange, build_context
 from services.interchange.settings import InterchangeSettings
 
@@ -87,5 +90,16 @@ async def send(ctx: dict[str, Any], *, tenant: str) -> int:
     return await _runtime(ctx).send(uuid.UUID(tenant))
 
 
-FUNCTIONS: list[Any] = [tick, poll, send]
-CRON_JOBS: list[CronJob[Any]] = [CronJob(tick, cron="* * * * * */5", timeout=60, retries=0)]
+async def report_backlog(ctx: dict[str, Any]) -> dict[str, int]:
+    """Refresh the per-agency gauges: messages waiting to go, dead letters still open."""
+    platform_db = _runtime(ctx).ctx.platform_db
+    assert platform_db is not None  # `_runtime` always opens it
+    figures = await metrics.report_backlog(platform_db)
+    return {name: sum(values.values()) for name, values in figures.items()}
+
+
+FUNCTIONS: list[Any] = [tick, poll, send, report_backlog]
+CRON_JOBS: list[CronJob[Any]] = [
+    CronJob(tick, cron="* * * * * */5", timeout=60, retries=0),
+    CronJob(report_backlog, cron="* * * * *", timeout=60, retries=0),
+]

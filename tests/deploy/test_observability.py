@@ -94,6 +94,26 @@ def test_the_code_emits_the_metrics_the_brief_names() -> None:
         "db_client_connection_count",
         "qlvb_storage_tenant_bytes",
         "qlvb_storage_tenant_objects",
+        # Events: outbox backlog per service, stream lag and pending per consumer group.
+        "qlvb_outbox_backlog",
+        "qlvb_outbox_oldest_age_seconds",
+        "qlvb_outbox_published_total",
+        "qlvb_events_lag",
+        "qlvb_events_pending",
+        "qlvb_events_consumed_total",
+        "qlvb_events_dead_lettered_total",
+        # Background jobs: queue depth, the oldest due job's wait, durations and failures.
+        "qlvb_jobs_depth",
+        "qlvb_jobs_wait_seconds",
+        "qlvb_jobs_duration_seconds_count",
+        # Interchange deliveries by status, dead letters and backlog per agency.
+        "qlvb_interchange_deliveries_total",
+        "qlvb_interchange_dead_letters_total",
+        "qlvb_interchange_dead_letters_open",
+        "qlvb_interchange_backlog",
+        # Signatures by kind, overdue documents per agency.
+        "qlvb_docs_signatures_total",
+        "qlvb_docs_overdue",
     } <= emitted_metrics()
 
 

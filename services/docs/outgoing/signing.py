@@ -33,6 +33,7 @@ from typing import Any
 
 import msgspec
 from asn1crypto import cms, x509  # type: ignore[import-untyped]
+from opentelemetry import metrics
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -108,6 +109,12 @@ from services.docs.tables import (
 )
 
 INITIALS, LEADER, SEAL = "initials", "leader", "seal"
+_signatures = metrics.get_meter("qlvb.docs").create_counter(
+    "qlvb.docs.signatures",
+    unit="{signature}",
+    description="Signatures made in the outgoing flow and recorded, by kind: initials, leader "
+    "or seal, and method: pkcs12 (a key the server holds) or remote.",
+)
 # Copies (sao y, sao lục, trích sao) carry only the agency's signature (Phụ lục I, ô 14).
 COPY_TYPES = frozenset({"SY", "SL", "TrS"})
 SIGNERS = (Role.LEADER, Role.DEPUTY_LEADER)
@@ -886,6 +893,7 @@ class OutgoingSigning:
             raise AlreadySigned(
                 "Bước ký này vừa được thực hiện.", "This signature was just made."
             ) from exc
+        _signatures.add(1, {"kind": step.kind, "method": method})
 
     async def _approve(
         self,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.common.db import Database
 from services.common.problems import NotFound
 from services.interchange.failures import Refusal
+from services.interchange.metrics import dead_lettered
 from services.interchange.tables import dead_letter
 
 Direction = Literal["incoming", "outgoing", "event"]
@@ -89,6 +90,9 @@ async def record(
             state="open",
         )
     )
+    # Counted when recorded: a step that rolls back after this and is retried counts twice;
+    # the open letters per agency (`report_backlog`) are the exact figure.
+    dead_lettered(tenant_id, direction)
     return letter_id
 
 

@@ -34,6 +34,7 @@ from services.interchange.deliveries.inbound import Outcome, Receiver
 from services.interchange.deliveries.outbound import Builder
 from services.interchange.deliveries.queueing import load_packet, publish_status
 from services.interchange.failures import Refusal, TemporaryFailure
+from services.interchange.metrics import delivered
 from services.interchange.tables import outgoing, sent_document
 
 logger = logging.getLogger("qlvb.interchange.sending")
@@ -193,16 +194,19 @@ class Sender:
                 ),
             )
             return Step.DONE
+        route_name = "unknown"  # the recipient's route, once the registry answered
         try:
             route = await self.route(row.recipient_code)
+            route_name = "local" if route.local else "axis"
             if route.local:
                 return await self._deliver_local(tenant_id, row, route)
             return await self._deliver_axis(tenant_id, row, gate)
         except TemporaryFailure as failure:
             await self._retry_later(tenant_id, row, failure.detail_en or str(failure))
+            delivered("outgoing", "retry", route_name, row.kind)
             return Step.STOP
         except Refusal as refusal:
-            await self._fail(tenant_id, row, refusal)
+            await self._fail(tenant_id, row, refusal, route_name)
             return Step.DONE
 
     async def _deliver_local(self, tenant_id: uuid.UUID, row: Any, route: Route) -> Step:
@@ -302,6 +306,7 @@ class Sender:
                     status="sent",
                     at=now,
                 )
+        delivered("outgoing", "sent", route, row.kind)
 
     async def _retry_later(self, tenant_id: uuid.UUID, row: Any, error: str) -> None:
         now = self.ctx.now()
@@ -316,7 +321,9 @@ class Sender:
                 )
             )
 
-    async def _fail(self, tenant_id: uuid.UUID, row: Any, refusal: Refusal) -> None:
+    async def _fail(
+        self, tenant_id: uuid.UUID, row: Any, refusal: Refusal, route: str = "unknown"
+    ) -> None:
         logger.warning(
             "message_failed",
             extra={
@@ -361,3 +368,4 @@ class Sender:
                     description=refusal.detail_vi,
                     at=now,
                 )
+        delivered("outgoing", "failed", route, row.kind)
