@@ -195,7 +195,12 @@ start_redis() {
 stop_redis() { pid_alive "$run/redis.pid" && kill "$(cat "$run/redis.pid")" || true; }
 
 start_minio() {
-  port_open "$QLVB_MINIO_PORT" && return 0
+  if port_open "$QLVB_MINIO_PORT"; then
+    # Another checkout's MinIO (a CI clone, a second working tree) would serve other data.
+    ours_on_port "$QLVB_MINIO_PORT" "$state/minio" >/dev/null \
+      || die "port $QLVB_MINIO_PORT is held by a MinIO that is not this stack's; stop it first"
+    return 0
+  fi
   mkdir -p "$state/minio"
   log "starting MinIO on 127.0.0.1:$QLVB_MINIO_PORT"
   MINIO_ROOT_USER="$QLVB_MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$QLVB_MINIO_ROOT_PASSWORD" \
@@ -206,7 +211,21 @@ start_minio() {
   wait_port "$QLVB_MINIO_PORT" MinIO 60
 }
 
-stop_minio() { pid_alive "$run/minio.pid" && kill "$(cat "$run/minio.pid")" || true; }
+# A server that a test stopped and started again (tests/servers.py) has a pid its pid file does
+# not know: it is found by the port it listens on, and is ours only if its command line names
+# this stack's data directory.
+listener_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1; }
+ours_on_port() { # port marker -> pid
+  local pid; pid="$(listener_pid "$1")"
+  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" && echo "$pid"
+}
+
+stop_minio() {
+  local pid
+  pid_alive "$run/minio.pid" && kill "$(cat "$run/minio.pid")" || true
+  pid="$(ours_on_port "$QLVB_MINIO_PORT" "$state/minio" || true)"
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+}
 
 start_keycloak() {
   port_open "$QLVB_KEYCLOAK_PORT" && return 0
