@@ -71,3 +71,9 @@ def test_another_agencys_document_is_not_found(
     assert "Không tìm thấy văn bản" in response.text
     own = province_clerk.http.get(first)
     assert own.status_code == 200
+    # The document's files and their signature check: not another agency's, not a file the
+    # document does not list.
+    unknown_file = f"{first}/files/{uuid.uuid4()}"
+    assert commune_clerk.http.get(f"{unknown_file}/signatures").status_code == 404
+    assert province_clerk.http.get(unknown_file).status_code == 404
+    assert province_clerk.http.get(f"{unknown_file}/signatures").status_code == 404

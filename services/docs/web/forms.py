@@ -13,9 +13,10 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.response import File
 
-from services.common.problems import InvalidInput
+from services.common.problems import InvalidInput, NotFound
 from services.docs.files.storage_client import StorageClient, StorageError
-from services.docs.incoming.schemas import FileRef
+from services.docs.incoming.schemas import DocumentCard, FileRef
+from services.docs.outgoing.schemas import OutgoingCard
 
 T = TypeVar("T")
 # What a page upload may weigh: a scanned document of a few hundred pages.
@@ -87,6 +88,40 @@ async def store_upload(
         sha256=stored["sha256"],
         size=int(stored["size"]),
     )
+
+
+class CardFile(msgspec.Struct, frozen=True):
+    """A file a document's card lists: what the browser may fetch or check."""
+
+    object_id: uuid.UUID
+    sha256: str
+    file_name: str
+
+
+def incoming_file(card: DocumentCard, object_id: uuid.UUID) -> CardFile:
+    found = next((f for f in card.files if f.object_id == object_id), None)
+    if found is None:
+        raise _no_such_file()
+    return CardFile(found.object_id, found.sha256, found.file_name)
+
+
+def outgoing_file(card: OutgoingCard, object_id: uuid.UUID) -> CardFile:
+    """Draft versions, the signed file each signature produced, and the current file."""
+    files = [CardFile(v.object_id, v.sha256, v.file_name) for v in card.versions]
+    files += [
+        CardFile(s.object_id, s.sha256, f"{s.kind}-v{s.version}.pdf") for s in card.signatures
+    ]
+    if card.current_file is not None:
+        current = card.current_file
+        files.append(CardFile(current.object_id, current.sha256, current.file_name))
+    found = next((f for f in files if f.object_id == object_id), None)
+    if found is None:
+        raise _no_such_file()
+    return found
+
+
+def _no_such_file() -> NotFound:
+    return NotFound("Văn bản không có tệp này.", "The document has no such file.")
 
 
 async def stored_file(

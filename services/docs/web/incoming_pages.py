@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import File, Redirect, Stream, Template
 
 from services.common.auth.principal import Role
-from services.common.problems import Conflict, InvalidInput, NotFound
+from services.common.problems import Conflict, InvalidInput
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.dossiers.disposition import attachment
 from services.docs.files.storage_client import StorageClient
@@ -47,7 +47,14 @@ from services.docs.saved_searches.schemas import (
 from services.docs.saved_searches.service import SavedSearchService
 from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.downloads import DownloadToken, delivered
-from services.docs.web.forms import convert, store_upload, stored_file, text, values
+from services.docs.web.forms import (
+    convert,
+    incoming_file,
+    store_upload,
+    stored_file,
+    text,
+    values,
+)
 from services.docs.web.frame import page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -307,10 +314,10 @@ class IncomingPages(Controller):
     ) -> File:
         # The card applies the document's visibility (confidential documents) first.
         card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
-        ref = next((f for f in card.files if f.object_id == object_id), None)
-        if ref is None:
-            raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
-        return await stored_file(storage, viewer.tenant_id, object_id, ref.sha256, ref.file_name)
+        found = incoming_file(card, object_id)
+        return await stored_file(
+            storage, viewer.tenant_id, object_id, found.sha256, found.file_name
+        )
 
     @post("/{document_id:uuid}/register", name="web.incoming.register", status_code=303)
     async def register(

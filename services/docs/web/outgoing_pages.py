@@ -15,7 +15,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import File, Redirect, Template
 
 from services.common.auth.principal import Role
-from services.common.problems import InvalidInput, NotFound
+from services.common.problems import InvalidInput
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import Directory, IncomingService
@@ -27,7 +27,7 @@ from services.docs.outgoing.schemas import (
 )
 from services.docs.outgoing.service import OutgoingService
 from services.docs.web.auth import Viewer, check_same_origin
-from services.docs.web.forms import convert, store_upload, stored_file, text
+from services.docs.web.forms import convert, outgoing_file, store_upload, stored_file, text
 from services.docs.web.frame import page
 from services.docs.web.worklist import Worklist
 
@@ -168,16 +168,10 @@ class OutgoingPages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> File:
         card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        # Drafts, and the signed files each signature produced.
-        files = [(v.object_id, v.sha256, v.file_name) for v in card.versions]
-        files += [(s.object_id, s.sha256, f"{s.kind}-v{s.version}.pdf") for s in card.signatures]
-        if card.current_file is not None:
-            current = card.current_file
-            files.append((current.object_id, current.sha256, current.file_name))
-        found = next((f for f in files if f[0] == object_id), None)
-        if found is None:
-            raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
-        return await stored_file(storage, viewer.tenant_id, object_id, found[1], found[2])
+        found = outgoing_file(card, object_id)
+        return await stored_file(
+            storage, viewer.tenant_id, object_id, found.sha256, found.file_name
+        )
 
     @post("/{outgoing_id:uuid}/submit", name="web.outgoing.submit", status_code=303)
     async def submit(

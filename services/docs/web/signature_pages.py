@@ -12,13 +12,14 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from services.common.db import Database
-from services.common.problems import InvalidInput, NotFound
+from services.common.problems import InvalidInput
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import IncomingService
 from services.docs.outgoing.service import OutgoingService
 from services.docs.signatures.trust import Signers
 from services.docs.signing.validation import summary_vi, validate_pdf
 from services.docs.web.auth import Viewer
+from services.docs.web.forms import CardFile, incoming_file, outgoing_file
 from services.docs.web.frame import page
 
 # A signed PDF is read whole to be validated; scans of hundreds of pages stay well below this.
@@ -41,12 +42,7 @@ class SignaturePages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> Template:
         card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
-        found = next((f for f in card.files if f.object_id == object_id), None)
-        if found is None:
-            raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
-        return await _check(
-            request, viewer, storage, db, signers, object_id, found.sha256, found.file_name
-        )
+        return await _check(request, viewer, storage, db, signers, incoming_file(card, object_id))
 
     @get("/outgoing/{outgoing_id:uuid}/files/{object_id:uuid}/signatures", name="web.outgoing.sig")
     async def outgoing_file(
@@ -61,16 +57,7 @@ class SignaturePages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> Template:
         card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        files = [(v.object_id, v.sha256, v.file_name) for v in card.versions]
-        files += [(s.object_id, s.sha256, f"{s.kind}-v{s.version}.pdf") for s in card.signatures]
-        if card.current_file is not None:
-            files.append(
-                (card.current_file.object_id, card.current_file.sha256, card.current_file.file_name)
-            )
-        found = next((f for f in files if f[0] == object_id), None)
-        if found is None:
-            raise NotFound("Văn bản không có tệp này.", "The document has no such file.")
-        return await _check(request, viewer, storage, db, signers, object_id, found[1], found[2])
+        return await _check(request, viewer, storage, db, signers, outgoing_file(card, object_id))
 
 
 async def _check(
@@ -79,15 +66,13 @@ async def _check(
     storage: StorageClient,
     db: Database,
     signers: Signers,
-    object_id: uuid.UUID,
-    sha256: str,
-    file_name: str,
+    found: CardFile,
 ) -> Template:
-    if not file_name.lower().endswith(".pdf"):
+    if not found.file_name.lower().endswith(".pdf"):
         raise InvalidInput(
             "Chỉ kiểm tra được chữ ký số trên tệp PDF.", "Only PDF signatures can be checked."
         )
-    data = await storage.read(viewer.tenant_id, object_id, sha256, MAX_PDF_BYTES)
+    data = await storage.read(viewer.tenant_id, found.object_id, found.sha256, MAX_PDF_BYTES)
     async with db.transaction(viewer.tenant_id, read_only=True) as conn:
         trust = await signers.trust(conn, viewer.tenant_id)
     # Without trusted roots nothing can be confirmed, and the CAs are not worth asking.
@@ -98,5 +83,5 @@ async def _check(
         "signature_check.html.j2",
         report=report,
         summary=summary_vi(report).splitlines(),
-        file_name=file_name,
+        file_name=found.file_name,
     )
