@@ -14,8 +14,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.auth.principal import Principal
@@ -71,6 +70,29 @@ def _fields(row: Any) -> dict[str, Any]:
     }
 
 
+# One statement creates the tenant's head on its first append, or locks the existing head
+# (DO UPDATE takes the row lock) and returns it; concurrent appends queue here. Written as text:
+# SQLAlchemy never caches an ON CONFLICT construct, and compiling it again on every audited
+# action cost more than the round trip.
+_LOCK_HEAD = text(
+    "INSERT INTO docs.audit_head (tenant_id, seq, hash) VALUES (:tenant_id, 0, :genesis) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET seq = docs.audit_head.seq RETURNING seq, hash"
+).bindparams(
+    bindparam("tenant_id", type_=audit_head.c.tenant_id.type),
+    bindparam("genesis", value=GENESIS, type_=audit_head.c.hash.type),
+)
+
+
+class Action(msgspec.Struct, frozen=True, kw_only=True):
+    """One audited action, before the chain gives it its place."""
+
+    action: str
+    entity: str
+    entity_id: uuid.UUID | None
+    data: dict[str, Any]
+    acting_for: str | None = None
+
+
 async def append(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -83,43 +105,48 @@ async def append(
     acting_for: str | None = None,
 ) -> AuditEntry:
     """Add an entry in the caller's transaction (it commits or vanishes with the change)."""
-    # One statement creates the tenant's head on its first append, or locks the existing head
-    # (DO UPDATE takes the row lock) and returns it; concurrent appends queue here.
-    head = (
-        await conn.execute(
-            pg_insert(audit_head)
-            .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-            .on_conflict_do_update(
-                index_elements=[audit_head.c.tenant_id], set_={"seq": audit_head.c.seq}
-            )
-            .returning(audit_head.c.seq, audit_head.c.hash)
-        )
-    ).one()
-    seq, prev_hash = int(head.seq) + 1, str(head.hash)
+    one = Action(
+        action=action, entity=entity, entity_id=entity_id, data=data, acting_for=acting_for
+    )
+    return (await append_many(conn, tenant_id, principal, [one]))[0]
+
+
+async def append_many(
+    conn: AsyncConnection, tenant_id: uuid.UUID, principal: Principal, actions: list[Action]
+) -> list[AuditEntry]:
+    """Entries for several actions of one request, in order, in two round trips whatever
+    their number."""
+    head = (await conn.execute(_LOCK_HEAD, {"tenant_id": tenant_id})).one()
+    seq, prev_hash = int(head.seq), str(head.hash)
     # Stored at microsecond precision, hashed exactly as stored.
     at = dt.datetime.now(dt.UTC)
-    row = {
-        "seq": seq,
-        "at": at,
-        "actor": principal.subject,
-        "actor_name": principal.name or principal.username,
-        "acting_for": acting_for,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "data": json.loads(json.dumps(data, default=str)),
-        "prev_hash": prev_hash,
-    }
-    digest = entry_hash(tenant_id, _fields(row))
-    # The entry and the new head in one round trip (a data-modifying CTE always runs).
-    entry = insert(audit_entry).values(tenant_id=tenant_id, hash=digest, **row).cte("entry")
+    entries: list[AuditEntry] = []
+    for item in actions:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": at,
+            "actor": principal.subject,
+            "actor_name": principal.name or principal.username,
+            "acting_for": item.acting_for,
+            "action": item.action,
+            "entity": item.entity,
+            "entity_id": item.entity_id,
+            "data": json.loads(json.dumps(item.data, default=str)),
+            "prev_hash": prev_hash,
+        }
+        prev_hash = entry_hash(tenant_id, _fields(row))
+        entries.append(AuditEntry(hash=prev_hash, **row))
+    # The entries and the new head in one round trip (a data-modifying CTE always runs).
+    rows = [{"tenant_id": tenant_id, **msgspec.structs.asdict(e)} for e in entries]
+    inserted = insert(audit_entry).values(rows).cte("entry")
     await conn.execute(
         update(audit_head)
         .where(audit_head.c.tenant_id == tenant_id)
-        .values(seq=seq, hash=digest)
-        .add_cte(entry)
+        .values(seq=seq, hash=prev_hash)
+        .add_cte(inserted)
     )
-    return AuditEntry(hash=digest, **row)
+    return entries
 
 
 async def verify(conn: AsyncConnection, tenant_id: uuid.UUID, batch: int = 5000) -> ChainReport:

@@ -431,23 +431,22 @@ class IncomingService:
                 )
             ).one()
             await attach_files(conn, tenant_id, document_id, body.files)
-            history = [
-                await chain.append(
-                    conn,
-                    tenant_id,
-                    principal,
-                    "incoming.received",
-                    "document",
-                    document_id,
-                    {"source": "paper", "files": len(body.files)},
+            actions = [
+                chain.Action(
+                    action="incoming.received",
+                    entity="document",
+                    entity_id=document_id,
+                    data={"source": "paper", "files": len(body.files)},
                 )
             ]
             changes: dict[str, Any] = {}
             if body.register:
-                changes, entry = await self._register(
+                changes, registered = await self._register(
                     conn, tenant_id, principal, document_id, body.register_id, row=row
                 )
-                history.append(entry)
+                actions.append(registered)
+            # Both entries in one append: the chain head is locked once per request.
+            history = await chain.append_many(conn, tenant_id, principal, actions)
         # Everything on the card was just written: it is built here, not read back.
         card = _card_of(row, changes, body.files, history)
         await self._after_reception(tenant_id, card)
@@ -488,7 +487,10 @@ class IncomingService:
                     .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
                     .values(**_fields_values(body.fields))
                 )
-            await self._register(conn, tenant_id, principal, document_id, body.register_id)
+            _, registered = await self._register(
+                conn, tenant_id, principal, document_id, body.register_id
+            )
+            await chain.append_many(conn, tenant_id, principal, [registered])
             return await self._card(conn, tenant_id, principal, document_id)
 
     async def _register(
@@ -500,8 +502,9 @@ class IncomingService:
         register_id: uuid.UUID | None,
         *,
         row: Any = None,
-    ) -> tuple[dict[str, Any], chain.AuditEntry]:
-        """Number the document; the columns it changed and the audit entry."""
+    ) -> tuple[dict[str, Any], chain.Action]:
+        """Number the document; the columns it changed and the action for the audit chain
+        (the caller appends it with its own, in one go)."""
         if row is None:
             row = (
                 await conn.execute(
@@ -568,14 +571,11 @@ class IncomingService:
             .where(document.c.tenant_id == tenant_id, document.c.id == document_id)
             .values(**changes)
         )
-        entry = await chain.append(
-            conn,
-            tenant_id,
-            principal,
-            "incoming.registered",
-            "document",
-            document_id,
-            {
+        registered = chain.Action(
+            action="incoming.registered",
+            entity="document",
+            entity_id=document_id,
+            data={
                 "register_id": str(register_id),
                 "arrival_number": number,
                 "arrival_year": arrived_on.year,
@@ -583,7 +583,7 @@ class IncomingService:
             },
         )
         await self._status(conn, tenant_id, row, "accepted")
-        return changes, entry
+        return changes, registered
 
     async def _default_due(
         self, conn: AsyncConnection, row: Any, arrived_on: dt.date

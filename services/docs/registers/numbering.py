@@ -9,27 +9,31 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.docs.tables import register_counter
+
+# Text, not an `insert().on_conflict_do_update()` construct: SQLAlchemy compiles those afresh on
+# every execution (they are not cacheable), which cost more than the statement itself.
+_NEXT = text(
+    "INSERT INTO docs.register_counter (tenant_id, register_id, year, last_number) "
+    "VALUES (:tenant_id, :register_id, :year, 1) "
+    "ON CONFLICT (tenant_id, register_id, year) "
+    "DO UPDATE SET last_number = docs.register_counter.last_number + 1 "
+    "RETURNING last_number"
+).bindparams(
+    bindparam("tenant_id", type_=register_counter.c.tenant_id.type),
+    bindparam("register_id", type_=register_counter.c.register_id.type),
+    bindparam("year", type_=register_counter.c.year.type),
+)
 
 
 async def next_number(
     conn: AsyncConnection, tenant_id: uuid.UUID, register_id: uuid.UUID, year: int
 ) -> int:
-    statement = insert(register_counter).values(
-        tenant_id=tenant_id, register_id=register_id, year=year, last_number=1
-    )
-    upsert = statement.on_conflict_do_update(
-        index_elements=[
-            register_counter.c.tenant_id,
-            register_counter.c.register_id,
-            register_counter.c.year,
-        ],
-        set_={"last_number": register_counter.c.last_number + 1},
-    ).returning(register_counter.c.last_number)
-    return int((await conn.execute(upsert)).scalar_one())
+    values = {"tenant_id": tenant_id, "register_id": register_id, "year": year}
+    return int((await conn.execute(_NEXT, values)).scalar_one())
 
 
 def format_number(number: int) -> str:
