@@ -15,7 +15,7 @@ from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Middleware
 from redis.asyncio import Redis
 
 from services.common.auth.keys import KeySet
@@ -63,7 +63,9 @@ def build_app(
     extra_checks: dict[str, Check] | None = None,
     dependencies: dict[str, Provide] | None = None,
     template_config: TemplateConfig[Any] | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> Litestar:
+    """`middleware` runs after authentication (it sees `request.user`)."""
     configure_logging(settings.log_level)
     telemetry_on = configure_telemetry(settings.service, settings.telemetry)
     res = resources or Resources(settings)
@@ -99,6 +101,7 @@ def build_app(
         middleware=[
             *([http_telemetry_middleware()] if telemetry_on else []),
             authentication_middleware(res.verifier),
+            *middleware,
         ],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],

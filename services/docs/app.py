@@ -6,6 +6,7 @@ import uuid
 
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from saq import Queue
 
 from services.common.app_factory import Resources, build_app
@@ -33,7 +34,11 @@ from services.docs.saved_searches.controller import (
 from services.docs.saved_searches.service import SavedSearchService
 from services.docs.settings import DocsSettings, load
 from services.docs.signatures.controller import CredentialController, SigningCredentials
-from services.docs.signatures.delegations import Delegations, IdentityDelegations
+from services.docs.signatures.delegations import (
+    ActingForMiddleware,
+    Delegations,
+    IdentityDelegations,
+)
 from services.docs.signatures.desk import SignatureDesk
 from services.docs.signing.trust import TrustStore
 from services.docs.statistics.controller import StatisticsController
@@ -88,7 +93,6 @@ def create_app(
         agencies,
         files=files,
         signing=OutgoingSigning(desk, agencies),
-        delegations=delegations or IdentityDelegations(settings.identity_url, resources.http),
     )
     signing_credentials = SigningCredentials(desk.credentials, directory, agencies)
     dossiers = DossierService(resources.db, directory)
@@ -174,6 +178,13 @@ def create_app(
             "upstream": Provide(lambda: upstream, sync_to_thread=False),
         },
         template_config=template_config(),
+        middleware=[
+            DefineMiddleware(
+                ActingForMiddleware,
+                delegations=delegations
+                or IdentityDelegations(settings.identity_url, resources.http),
+            )
+        ],
     )
     install_web(app.state, sessions, agencies)
     return app

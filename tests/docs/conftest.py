@@ -20,6 +20,7 @@ from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.directory import IdentityDirectory
 from services.docs.outgoing.agencies import IdentityAgencies
 from services.docs.settings import load as load_docs
+from services.docs.signatures.delegations import IdentityDelegations
 from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
 from services.identity.settings import load as load_identity
@@ -48,6 +49,7 @@ class Docs:
     tokens: Mapping[str, str]
     storage: httpx.AsyncClient
     service_token: ServiceTokens
+    identity: httpx.AsyncClient | None = None
 
     async def stored(self, name: str, content: bytes | None = None) -> dict[str, Any]:
         """A file really uploaded to the agency's storage, as a document's file reference."""
@@ -99,10 +101,16 @@ async def docs(province: dict[str, Any], user_tokens: dict[str, str]) -> AsyncIt
         transport=httpx.ASGITransport(app=storage_app), base_url="http://storage.test"
     )
     storage = StorageClient("http://storage.test", storage_http, tokens)
-    app = create_docs(settings, directory=directory, agencies=agencies, storage=storage)
+    app = create_docs(
+        settings,
+        directory=directory,
+        agencies=agencies,
+        storage=storage,
+        delegations=IdentityDelegations("http://identity.test", identity_http),
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as client:
-        yield Docs(client, user_tokens, storage_http, tokens)
+        yield Docs(client, user_tokens, storage_http, tokens, identity_http)
     await storage_http.aclose()
     await storage_app.state["resources"].close()
     await identity_http.aclose()

@@ -30,6 +30,16 @@ class Membership(msgspec.Struct, frozen=True):
     roles: frozenset[Role] = frozenset()
 
 
+class Delegator(msgspec.Struct, frozen=True, kw_only=True):
+    """The person a caller acts for under a delegation in force (ủy quyền, `X-Acting-For`),
+    with that person's roles in the active agency: for the delegation's time the delegate may
+    do what the delegator may, and every action records both of them."""
+
+    person_id: uuid.UUID
+    username: str
+    roles: frozenset[Role] = frozenset()
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     subject: str
     username: str
@@ -38,8 +48,15 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     memberships: tuple[Membership, ...] = ()
     platform_roles: frozenset[str] = frozenset()
     expires_at: int = 0
+    issued_at: int = 0
+    # When the person last authenticated (OIDC `auth_time`, seconds since the epoch): Keycloak
+    # keeps it through refreshes, so a signature can ask for a recent login. None when the
+    # token does not say (client credentials; Keycloak's password grant leaves it out too).
+    auth_time: int | None = None
     # The agency the caller acts in for this request; always one of `memberships`.
     active_agency_id: uuid.UUID | None = None
+    # Set by a service that checked a delegation for this request; never from the token.
+    acting_for: Delegator | None = None
 
     @property
     def is_service(self) -> bool:
@@ -63,7 +80,22 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     def has_role(self, *roles: Role) -> bool:
         active = self.active_membership
-        return active is not None and not active.roles.isdisjoint(roles)
+        if active is None:
+            return False
+        if not active.roles.isdisjoint(roles):
+            return True
+        return self.acting_for is not None and not self.acting_for.roles.isdisjoint(roles)
+
+    @property
+    def usernames(self) -> tuple[str, ...]:
+        """Whose work this caller may do: their own, and their delegator's while acting for
+        them."""
+        if self.acting_for is None:
+            return (self.username,)
+        return (self.username, self.acting_for.username)
+
+    def acts_as(self, username: str | None) -> bool:
+        return username is not None and username in self.usernames
 
 
 class ClaimsError(ValueError):
@@ -90,6 +122,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not isinstance(subject, str) or not subject:
         raise ClaimsError("sub claim missing")
     only_agency = memberships[0].agency_id if len(memberships) == 1 else None
+    auth_time = claims.get("auth_time")
     return Principal(
         subject=subject,
         username=str(claims.get("preferred_username", "")),
@@ -98,5 +131,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         memberships=memberships,
         platform_roles=frozenset(r for r in roles if isinstance(r, str)),
         expires_at=int(claims.get("exp", 0)),
+        issued_at=int(claims.get("iat", 0)),
+        auth_time=int(auth_time) if isinstance(auth_time, int | float) else None,
         active_agency_id=only_agency,
     )

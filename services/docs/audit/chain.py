@@ -120,6 +120,8 @@ async def append_many(
     seq, prev_hash = int(head.seq), str(head.hash)
     # Stored at microsecond precision, hashed exactly as stored.
     at = dt.datetime.now(dt.UTC)
+    # Whoever acts under a delegation acts for the delegator in everything they do.
+    delegator = principal.acting_for.username if principal.acting_for else None
     entries: list[AuditEntry] = []
     for item in actions:
         seq += 1
@@ -128,7 +130,7 @@ async def append_many(
             "at": at,
             "actor": principal.subject,
             "actor_name": principal.name or principal.username,
-            "acting_for": item.acting_for,
+            "acting_for": item.acting_for or delegator,
             "action": item.action,
             "entity": item.entity,
             "entity_id": item.entity_id,

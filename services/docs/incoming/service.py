@@ -298,7 +298,12 @@ def list_statement(
         assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
     )
     if assigned_to_me:
-        statement = statement.where(document.c.id.in_(mine))
+        # A delegate's work list holds the delegator's work too (confidential documents
+        # excepted: `visible_to` stays personal).
+        mine_or_delegators = select(assignment.c.document_id).where(
+            assignment.c.tenant_id == tenant_id, assignment.c.assignee.in_(principal.usernames)
+        )
+        statement = statement.where(document.c.id.in_(mine_or_delegators))
     if overdue_on is not None:
         statement = statement.where(
             document.c.due_on < overdue_on, document.c.state.not_in(FINISHED)
@@ -669,7 +674,7 @@ class IncomingService:
         member = await self._member(tenant_id, request.assignee)
         async with self.db.transaction(tenant_id) as conn:
             current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
-            if current.assignee != principal.username or current.state != "open":
+            if not principal.acts_as(current.assignee) or current.state != "open":
                 raise Forbidden(
                     "Chỉ người đang được giao mới chuyển tiếp được.",
                     "Only the current holder of an open assignment may re-assign it.",
@@ -735,7 +740,7 @@ class IncomingService:
     ) -> DocumentCard:
         async with self.db.transaction(tenant_id) as conn:
             current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
-            if current.assignee != principal.username or current.state != "open":
+            if not principal.acts_as(current.assignee) or current.state != "open":
                 raise Forbidden(
                     "Chỉ người được giao xin gia hạn.", "Only the assignee may ask for more time."
                 )
@@ -772,7 +777,7 @@ class IncomingService:
     ) -> DocumentCard:
         async with self.db.transaction(tenant_id) as conn:
             current = await self._assignment(conn, tenant_id, assignment_id, for_update=True)
-            if current.assigned_by != principal.username:
+            if not principal.acts_as(current.assigned_by):
                 raise Forbidden(
                     "Chỉ người giao việc quyết định gia hạn.",
                     "Only the assigner decides on an extension.",
@@ -811,7 +816,7 @@ class IncomingService:
         async with self.db.transaction(tenant_id) as conn:
             row = await self._fetch(conn, tenant_id, principal, document_id, for_update=True)
             lead = await self._open_lead(conn, tenant_id, document_id)
-            if lead is None or lead.assignee != principal.username:
+            if lead is None or not principal.acts_as(lead.assignee):
                 raise Forbidden(
                     "Chỉ người chủ trì xử lý mới hoàn thành được văn bản.",
                     "Only the lead assignee may complete the document.",
@@ -1038,7 +1043,7 @@ class IncomingService:
                 select(func.count()).where(
                     assignment.c.tenant_id == tenant_id,
                     assignment.c.document_id == row.id,
-                    assignment.c.assignee == principal.username,
+                    assignment.c.assignee.in_(principal.usernames),
                 )
             )
         ).scalar_one()

@@ -34,23 +34,8 @@ from services.docs.outgoing.schemas import (
     VersionRequest,
 )
 from services.docs.outgoing.service import OutgoingService
-from services.docs.signatures.delegations import ActingFor, ActingForHeader
 
 Id = FromPath[uuid.UUID]
-
-
-async def _acting_for(
-    request: Request[Principal, Any, Any],
-    outgoing: OutgoingService,
-    tenant_id: uuid.UUID,
-    person_id: uuid.UUID | None,
-) -> ActingFor | None:
-    if person_id is None:
-        return None
-    # The identity service shows a person only their own delegations: it is asked with the
-    # caller's token.
-    bearer = request.headers.get("authorization", "").partition(" ")[2].strip()
-    return await outgoing.acting_for(tenant_id, request.user, bearer, person_id)
 
 
 class OutgoingController(Controller):
@@ -232,10 +217,8 @@ class OutgoingController(Controller):
         tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PinSignRequest],
-        acting_for: ActingForHeader = None,
     ) -> OutgoingCard:
-        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
-        return await outgoing.sign(tenant_id, request.user, outgoing_id, data, delegation)
+        return await outgoing.sign(tenant_id, request.user, outgoing_id, data)
 
     @post(
         "/{outgoing_id:uuid}/seal",
@@ -264,12 +247,8 @@ class OutgoingController(Controller):
         tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PrepareRequest],
-        acting_for: ActingForHeader = None,
     ) -> PreparedSignatureView:
-        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
-        return await outgoing.prepare_signature(
-            tenant_id, request.user, outgoing_id, data, delegation
-        )
+        return await outgoing.prepare_signature(tenant_id, request.user, outgoing_id, data)
 
     @post(
         "/{outgoing_id:uuid}/signatures/{session_id:uuid}/complete",
@@ -284,11 +263,9 @@ class OutgoingController(Controller):
         outgoing_id: Id,
         session_id: FromPath[uuid.UUID],
         data: JSONBody[CompleteRequest],
-        acting_for: ActingForHeader = None,
     ) -> OutgoingCard:
-        delegation = await _acting_for(request, outgoing, tenant_id, acting_for)
         return await outgoing.complete_signature(
-            tenant_id, request.user, outgoing_id, session_id, data.signature, delegation
+            tenant_id, request.user, outgoing_id, session_id, data.signature
         )
 
     @post("/{outgoing_id:uuid}/revoke", status_code=HTTP_200_OK, summary="Thu hồi văn bản")

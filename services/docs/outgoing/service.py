@@ -67,7 +67,6 @@ from services.docs.outgoing.signing import (
 )
 from services.docs.outgoing.symbols import build_symbol
 from services.docs.registers.numbering import next_number
-from services.docs.signatures.delegations import ActingFor, Delegations
 from services.docs.signatures.errors import DraftSigned, ServerKeysDisabled, SignatureRequired
 from services.docs.tables import (
     audit_entry,
@@ -161,14 +160,12 @@ class OutgoingService:
         agencies: Agencies,
         files: FileChecker | None = None,
         signing: OutgoingSigning | None = None,
-        delegations: Delegations | None = None,
     ) -> None:
         self.db = db
         self.directory = directory
         self.files = files
         self.agencies = agencies
         self.signing = signing
-        self.delegations = delegations
 
     # -- drafting -----------------------------------------------------------------------------
 
@@ -313,10 +310,8 @@ class OutgoingService:
                     "Văn bản đã được duyệt hoặc ban hành; không sửa được bản thảo.",
                     "The document was approved or issued; its draft can no longer change.",
                 )
-            if principal.username not in (
-                row.drafter,
-                *await self._current_reviewers(conn, tenant_id, outgoing_id),
-            ):
+            editors = (row.drafter, *await self._current_reviewers(conn, tenant_id, outgoing_id))
+            if not any(principal.acts_as(editor) for editor in editors):
                 raise Forbidden(
                     "Chỉ người soạn thảo hoặc người đang xem xét được sửa bản thảo.",
                     "Only the drafter or the current reviewer may change the draft.",
@@ -441,7 +436,7 @@ class OutgoingService:
         async with self.db.transaction(tenant_id) as conn:
             await self._fetch(conn, tenant_id, outgoing_id)
             step = await self._step(conn, tenant_id, outgoing_id, step_id, for_update=True)
-            if step.kind != "opinion" or step.assignee != principal.username:
+            if step.kind != "opinion" or not principal.acts_as(step.assignee):
                 raise Forbidden("Đây không phải ý kiến của bạn.", "Not your opinion to give.")
             if step.state != "pending":
                 raise Conflict("Ý kiến đã được gửi.", "The opinion was already given.")
@@ -925,17 +920,6 @@ class OutgoingService:
             )
         return self.signing
 
-    async def acting_for(
-        self, tenant_id: uuid.UUID, principal: Principal, bearer: str, person_id: uuid.UUID
-    ) -> ActingFor:
-        """The delegation in force that lets `principal` act for `person_id` (X-Acting-For),
-        asked of the identity service with the caller's own token."""
-        if self.delegations is None:
-            raise ServerKeysDisabled(
-                "Hệ thống chưa được cấu hình ủy quyền.", "Delegations are not configured."
-            )
-        return await self.delegations.acting_for(tenant_id, principal, bearer, person_id)
-
     async def initial(
         self,
         tenant_id: uuid.UUID,
@@ -955,12 +939,12 @@ class OutgoingService:
         principal: Principal,
         outgoing_id: uuid.UUID,
         body: PinSignRequest,
-        acting_for: ActingFor | None = None,
     ) -> OutgoingCard:
-        """The designated signer (or their delegate) signs the current version with their
-        server-held key; while the approval step waits, the signature also approves."""
+        """The designated signer (or their delegate, `principal.acting_for`) signs the current
+        version with their server-held key; while the approval step waits, the signature also
+        approves."""
         await self._signing().sign_with_pin(
-            tenant_id, principal, outgoing_id, LEADER, body.pin, body, acting_for
+            tenant_id, principal, outgoing_id, LEADER, body.pin, body, principal.acting_for
         )
         return await self.card(tenant_id, outgoing_id)
 
@@ -982,11 +966,16 @@ class OutgoingService:
         principal: Principal,
         outgoing_id: uuid.UUID,
         body: PrepareRequest,
-        acting_for: ActingFor | None = None,
     ) -> PreparedSignatureView:
         """First half of a signature by a key the server does not hold."""
         return await self._signing().prepare(
-            tenant_id, principal, outgoing_id, body.step, body.certificate, body, acting_for
+            tenant_id,
+            principal,
+            outgoing_id,
+            body.step,
+            body.certificate,
+            body,
+            principal.acting_for,
         )
 
     async def complete_signature(
@@ -996,11 +985,10 @@ class OutgoingService:
         outgoing_id: uuid.UUID,
         session_id: uuid.UUID,
         signature: bytes,
-        acting_for: ActingFor | None = None,
     ) -> OutgoingCard:
         """Second half: the signature value (or CMS) the external signer returned."""
         await self._signing().complete(
-            tenant_id, principal, outgoing_id, session_id, signature, acting_for
+            tenant_id, principal, outgoing_id, session_id, signature, principal.acting_for
         )
         return await self.card(tenant_id, outgoing_id)
 
@@ -1173,7 +1161,7 @@ class OutgoingService:
         step = await self._step(conn, tenant_id, row.id, step_id, for_update=True)
         if step.kind not in REVIEW_KINDS or step.state != "pending":
             raise Conflict("Bước này không đang chờ xử lý.", "This step is not waiting.")
-        if step.assignee != principal.username:
+        if not principal.acts_as(step.assignee):
             raise Forbidden(
                 "Bước này do người khác xem xét.", "Someone else is to decide this step."
             )

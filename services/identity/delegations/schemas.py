@@ -24,6 +24,8 @@ class DelegationView(msgspec.Struct, kw_only=True):
     agency_id: uuid.UUID
     delegator_id: uuid.UUID
     delegator_username: str
+    # The delegator's roles in this agency today: what the delegate may do while acting for them.
+    delegator_roles: list[str]
     delegate_id: uuid.UUID
     delegate_username: str
     starts_at: dt.datetime

@@ -7,7 +7,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
@@ -48,10 +59,26 @@ async def acting_for(
 def _query() -> Select[Any]:
     delegator = person.alias("delegator")
     delegate = person.alias("delegate")
+    today = func.current_date()
+    # PostgreSQL treats a function in FROM as LATERAL: it unnests each membership's roles.
+    role = func.unnest(membership.c.roles).table_valued("name").render_derived(name="role")
+    roles = (
+        select(func.array_agg(func.distinct(role.c.name)))
+        .select_from(membership.join(role, true()))
+        .where(
+            membership.c.tenant_id == delegation.c.tenant_id,
+            membership.c.person_id == delegation.c.delegator_id,
+            membership.c.active,
+            or_(membership.c.valid_from.is_(None), membership.c.valid_from <= today),
+            or_(membership.c.valid_to.is_(None), membership.c.valid_to >= today),
+        )
+        .scalar_subquery()
+    )
     return (
         select(
             delegation,
             delegator.c.username.label("delegator_username"),
+            roles.label("delegator_roles"),
             delegate.c.username.label("delegate_username"),
         )
         .join(delegator, delegator.c.id == delegation.c.delegator_id)
@@ -65,6 +92,7 @@ def _view(row: Row[Any]) -> DelegationView:
         agency_id=row.tenant_id,
         delegator_id=row.delegator_id,
         delegator_username=row.delegator_username,
+        delegator_roles=sorted(row.delegator_roles or ()),
         delegate_id=row.delegate_id,
         delegate_username=row.delegate_username,
         starts_at=row.starts_at,
