@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 
 from services.common.app_factory import build_app
 from services.common.whoami import whoami
@@ -12,14 +13,21 @@ from services.identity.delegations.controller import DelegationController
 from services.identity.departments.controller import DepartmentController
 from services.identity.directory.controller import DirectoryController
 from services.identity.imports.controller import ImportController
+from services.identity.keycloak_sync.client import KeycloakGateway
 from services.identity.login.controller import LoginController
 from services.identity.people.controller import MembershipController, PeopleController
 from services.identity.settings import IdentitySettings, load
 
 
-def create_app(settings: IdentitySettings | None = None) -> Litestar:
-    return build_app(
-        settings or load(),
+def create_app(
+    settings: IdentitySettings | None = None, accounts: KeycloakGateway | None = None
+) -> Litestar:
+    settings = settings or load()
+    # The realm's admin API, for what must happen while the admin waits (a temporary
+    # password); everything else reaches Keycloak through the reconciliation push.
+    gateway = accounts or KeycloakGateway.from_settings(settings)
+    app = build_app(
+        settings,
         [
             whoami,
             AgencyController,
@@ -33,4 +41,9 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             LoginController,
             ImportController,
         ],
+        dependencies={"accounts": Provide(lambda: gateway, sync_to_thread=False)},
     )
+    app.state["accounts"] = gateway
+    if accounts is None:
+        app.on_shutdown.append(gateway.close)
+    return app

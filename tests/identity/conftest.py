@@ -65,6 +65,7 @@ async def identity_app(demo_province: dict[str, uuid.UUID]) -> AsyncIterator[Lit
     yield app
     # httpx.ASGITransport sends no lifespan events: the app's resources are closed here.
     await app.state.resources.close()
+    await app.state.accounts.close()
 
 
 class Api:

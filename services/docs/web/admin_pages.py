@@ -585,6 +585,16 @@ class AdminPages(Controller):
         upstream: NamedDependency[Upstream],
         person_id: FromPath[uuid.UUID],
     ) -> Template:
+        return await self._person_page(request, admin, upstream, person_id)
+
+    async def _person_page(
+        self,
+        request: Request[Any, Any, Any],
+        admin: Admin,
+        upstream: Upstream,
+        person_id: uuid.UUID,
+        temporary_password: str | None = None,
+    ) -> Template:
         found = await upstream.get(
             admin.caller,
             "identity",
@@ -600,7 +610,35 @@ class AdminPages(Controller):
             person=found,
             departments=departments,
             roles=ROLES,
+            temporary_password=temporary_password,
         )
+
+    @post(
+        "/people/{person_id:uuid}/temporary-password",
+        name="web.admin.person.password",
+        status_code=200,
+    )
+    async def temporary_password(
+        self,
+        request: Request[Any, Any, Any],
+        admin: NamedDependency[Admin],
+        upstream: NamedDependency[Upstream],
+        person_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """The password is shown on this answer only (never in a URL, a redirect or a log)."""
+        check_same_origin(request)
+        issued = await upstream.call(
+            admin.caller,
+            "POST",
+            "identity",
+            f"/api/v1/people/{person_id}/temporary-password",
+            params=admin.agency_param(),
+        )
+        page = await self._person_page(
+            request, admin, upstream, person_id, temporary_password=str(issued["password"])
+        )
+        page.headers["Cache-Control"] = "no-store"
+        return page
 
     async def _membership(
         self, admin: Admin, upstream: Upstream, person_id: uuid.UUID

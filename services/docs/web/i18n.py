@@ -342,6 +342,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Khóa tài khoản có hiệu lực ở mọi cơ quan và kết thúc các phiên đăng nhập của người đó.",
         "Disabling applies in every agency and ends the person's sessions.",
     ),
+    "issue_temporary_password": ("Cấp mật khẩu tạm thời", "Issue a temporary password"),
+    "temporary_password_issued": (
+        "Mật khẩu tạm thời dưới đây chỉ hiển thị một lần. Hãy trao tận tay cho cán bộ; "
+        "ở lần đăng nhập đầu, hệ thống sẽ yêu cầu họ đặt mật khẩu mới. "
+        "Các phiên đăng nhập cũ của họ đã kết thúc.",
+        "This temporary password is shown once. Hand it to the person; at their first login "
+        "they must choose a new one. Their earlier sessions have ended.",
+    ),
     "position_in_agency": ("Chức vụ tại cơ quan", "Position in this agency"),
     "confirm_end_membership": (
         "Tôi xác nhận người này thôi chức vụ tại cơ quan.",

@@ -276,3 +276,8 @@ class KeycloakGateway:
     async def revoke_realm_role(self, user_id: str, name: str) -> None:
         role = await self._realm_role(name)
         await self._call(self.admin.a_delete_realm_roles_of_user(user_id, [role]))
+
+    async def set_temporary_password(self, user_id: str, password: str) -> None:
+        """A password the person must change at their next login (Keycloak's UPDATE_PASSWORD
+        required action)."""
+        await self._call(self.admin.a_set_user_password(user_id, password, temporary=True))

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -18,7 +19,9 @@ from services.identity.access import (
     requires_agency_admin_or_operator,
 )
 from services.identity.actors import ActingFor, acting
-from services.identity.people import service
+from services.identity.keycloak_sync.client import KeycloakGateway
+from services.identity.people import passwords, service
+from services.identity.people.passwords import TemporaryPassword
 from services.identity.people.schemas import (
     MembershipCreate,
     MembershipUpdate,
@@ -126,6 +129,27 @@ class PeopleController(Controller):
         async with acting(db, tenant, request.user, acting_for) as (conn, actor):
             return await service.set_enabled(
                 conn, tenant, actor, person_id, True, member_of=member_of
+            )
+
+    @post(
+        "/{person_id:uuid}/temporary-password",
+        status_code=200,
+        summary="Cấp mật khẩu tạm thời (đổi ở lần đăng nhập đầu; kết thúc phiên đăng nhập cũ)",
+        response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
+    )
+    async def issue_temporary_password(
+        self,
+        request: Request[Principal, Any, Any],
+        db: NamedDependency[Database],
+        accounts: NamedDependency[KeycloakGateway],
+        person_id: FromPath[uuid.UUID],
+        agency_id: FromQuery[uuid.UUID | None] = None,
+        acting_for: ActingFor = None,
+    ) -> TemporaryPassword:
+        tenant, member_of = person_scope(request.user, agency_id)
+        async with acting(db, tenant, request.user, acting_for) as (conn, actor):
+            return await passwords.issue(
+                conn, tenant, actor, person_id, accounts, member_of=member_of
             )
 
 

@@ -193,7 +193,7 @@ async def list_people(
     )
 
 
-async def _lock_person(
+async def lock_person(
     conn: AsyncConnection, person_id: uuid.UUID, member_of: uuid.UUID | None
 ) -> Row[Any]:
     """The person, locked; when `member_of` is set they must hold an active membership there
@@ -227,7 +227,7 @@ async def update_person(
     *,
     member_of: uuid.UUID | None,
 ) -> PersonView:
-    before = await _lock_person(conn, person_id, member_of)
+    before = await lock_person(conn, person_id, member_of)
     values: dict[str, Any] = {}
     if not isinstance(data.full_name, msgspec.UnsetType):
         values["full_name"] = data.full_name.strip()
@@ -271,7 +271,7 @@ async def set_enabled(
 ) -> PersonView:
     """Disables (or enables again) the account everywhere. The event lets the Keycloak sync
     disable the account and end the person's sessions."""
-    before = await _lock_person(conn, person_id, member_of)
+    before = await lock_person(conn, person_id, member_of)
     if before.enabled == enabled:
         return _person_view(before, None)
     after = (
