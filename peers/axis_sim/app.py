@@ -6,6 +6,8 @@ headers of §3.2, and `/admin` to set it up and switch faults on and off.
     POST /getSentEdocList  /getEdoc  /updateStatus        GET /downloadEdoc  /countReceiveEdoc
     GET  /countReceiveStatus
     GET|PUT /admin/faults   POST /admin/systems  /admin/agencies   GET /admin/stats
+    POST /admin/lgsp/expire-tokens
+    /v1/...: the provincial LGSP's REST surface over the same mailboxes (`lgsp.py`)
 
 Every axis operation answers `{"status", "ErrorCode", "ErrorDesc", ...}`. HTTP statuses (the
 real axis's are unconfirmed): 200 for success, 401 for bad credentials, 4xx for other refusals,
@@ -24,7 +26,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
-from peers.axis_sim import wire
+from peers.axis_sim import lgsp, wire
 from peers.axis_sim.config import Agency, Faults, SimulatorConfig, System
 from peers.axis_sim.faults import FaultInjector, Receive, Scope, Send
 from peers.axis_sim.state import Axis
@@ -241,6 +243,11 @@ async def read_stats(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return _admin(request).stats()
 
 
+@post("/admin/lgsp/expire-tokens", status_code=200)
+async def expire_tokens(request: Request[Any, Any, Any]) -> dict[str, int]:
+    return {"expired": _admin(request).expire_tokens()}
+
+
 class AxisSimulator:
     """The ASGI app of the simulated axis, and the axis it serves (for in-process checks)."""
 
@@ -267,6 +274,8 @@ class AxisSimulator:
                 add_system,
                 add_agencies,
                 read_stats,
+                expire_tokens,
+                *lgsp.HANDLERS,
             ],
             state=None,
             openapi_config=None,

@@ -56,3 +56,5 @@ class SimulatorConfig(msgspec.Struct, kw_only=True):
     limits: Limits = msgspec.field(default_factory=Limits)
     seed: int = 0
     admin_token: str | None = None  # required as X-Admin-Token on /admin when set
+    # How long an LGSP bearer token lives (Lạng Sơn's: 30 minutes, per S6).
+    lgsp_token_seconds: int = 1800

@@ -5,7 +5,10 @@ tests, not a store of ours.
 A sent packet becomes one mailbox item per recipient, each with its own axis id (`docId`); the
 sender gets a sender id for `getSentEdocList`. An item stays in the recipient's received list
 until it is acknowledged with `updateStatus` `done` or `fail`; its bytes are then dropped and
-only its tracking row is kept."""
+only its tracking row is kept.
+
+The same mailboxes serve the provincial LGSP surface (`lgsp.py`), whose callers also hold
+bearer tokens: issued here, expiring after `lgsp_token_seconds` or when `/admin` says so."""
 
 from __future__ import annotations
 
@@ -83,6 +86,14 @@ class SentRecord:
 
 
 @dataclass
+class Token:
+    """An LGSP bearer token: whose, and until when."""
+
+    system_id: str
+    expires: datetime
+
+
+@dataclass
 class DirectoryEntry:
     agency: Agency
     version: int
@@ -122,6 +133,8 @@ class Axis:
         self.sent: OrderedDict[str, SentRecord] = OrderedDict()
         self.stored_bytes = 0
         self.counters: dict[str, int] = {}
+        self.tokens: dict[str, Token] = {}
+        self.token_seconds = config.lgsp_token_seconds
         self._sequence = itertools.count()
         self._version = itertools.count(1)
         for agency in config.agencies:
@@ -150,6 +163,33 @@ class Axis:
             "pending": {code: len(box) for code, box in self.mailboxes.items() if box},
             "sent_records": len(self.sent),
         }
+
+    # -- LGSP tokens ------------------------------------------------------------------------
+
+    def issue_token(self, system_id: str) -> tuple[str, int]:
+        token = secrets.token_urlsafe(32)
+        expires = _now() + timedelta(seconds=self.token_seconds)
+        self.tokens[token] = Token(system_id=system_id, expires=expires)
+        self.count("lgsp_tokens_issued")
+        return token, self.token_seconds
+
+    def token_valid(self, token: str, system_id: str) -> bool:
+        found = self.tokens.get(token)
+        if found is None or found.system_id != system_id:
+            self.count("lgsp_token_unknown")
+            return False
+        if found.expires <= _now():
+            self.count("lgsp_token_expired")
+            del self.tokens[token]
+            return False
+        return True
+
+    def expire_tokens(self) -> int:
+        """Every token issued so far stops working now (as if half an hour had passed)."""
+        past = _now() - timedelta(seconds=1)
+        for token in self.tokens.values():
+            token.expires = past
+        return len(self.tokens)
 
     def secret_of(self, system_id: str) -> str | None:
         system = self.systems.get(system_id)
@@ -336,7 +376,7 @@ class Axis:
 
     def received(self, system_id: str, params: dict[str, str]) -> list[dict[str, Any]]:
         message_type = params.get("messagetype", "edoc").lower()
-        pending = self._pending(system_id, message_type)
+        pending = self.listed(system_id, message_type)
         low, high = params.get("fromDate"), params.get("toDate")
         try:
             if low:
@@ -349,9 +389,14 @@ class Axis:
             raise AxisFailure(
                 400, wire.PROCESSING_ERROR, "fromDate/toDate sai định dạng"
             ) from error
+        return [item.listing() for item in pending]
+
+    def listed(self, system_id: str, message_type: str) -> list[Item]:
+        """The items a received list shows: in order, unless the reorder fault is on."""
+        pending = self._pending(system_id, message_type)
         if self.faults.reorder:
             self.rng.shuffle(pending)
-        return [item.listing() for item in pending]
+        return pending
 
     def count_received(self, system_id: str, message_type: str) -> int:
         return len(self._pending(system_id, message_type.lower() or "edoc"))

@@ -12,7 +12,7 @@ from services.common.worker import make_queue
 from services.interchange.connectors.controller import ConnectorController
 from services.interchange.context import Jobs
 from services.interchange.dead_letters.controller import DeadLetterController
-from services.interchange.deliveries.controller import DeliveryController
+from services.interchange.deliveries.controller import DeliveryController, ReceivedController
 from services.interchange.jobs import SaqJobs
 from services.interchange.runtime import Interchange, axis_pool, build_context
 from services.interchange.settings import InterchangeSettings, load
@@ -67,7 +67,13 @@ def create_app(
 
     return build_app(
         settings,
-        [whoami, ConnectorController, DeadLetterController, DeliveryController],
+        [
+            whoami,
+            ConnectorController,
+            DeadLetterController,
+            DeliveryController,
+            ReceivedController,
+        ],
         resources=resources,
         dependencies={"interchange": Provide(provide_interchange)},
     )

@@ -17,7 +17,9 @@ from typing import Protocol
 import httpx
 
 from services.common.db import Database
+from services.interchange.axis.lgsp import LgspTokens
 from services.interchange.connectors.secrets import SecretBox
+from services.interchange.connectors.signing import SignerCache
 from services.interchange.platform.agencies import Agencies
 from services.interchange.platform.storage import StorageClient
 from services.interchange.settings import InterchangeSettings
@@ -60,6 +62,10 @@ class Context:
     jobs: Jobs = field(default_factory=NoJobs)
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
+    # Loaded packet-signing keys, and bearer tokens of LGSP connections: both outlive the one
+    # job run a connector's client lives for.
+    signers: SignerCache = field(default_factory=SignerCache)
+    lgsp_tokens: LgspTokens = field(default_factory=LgspTokens)
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,6 +4,8 @@ a worker Deployment of its own).
 * `tick` (every 5 s): asks which agencies have work and enqueues their jobs.
 * `report_backlog` (every minute): the per-agency backlog and open dead letters for the gauges
   (services/interchange/metrics.py).
+* `purge_packets` (nightly): packet bytes past their retention are dropped, the delivery rows
+  kept (services/interchange/deliveries/purge.py).
 * `poll` / `send`: one agency's run, keyed `poll:<agency>` / `send:<agency>` so that an agency
   has at most one of each queued or running (saq refuses a duplicate key), each bounded by its
   own timeout: an agency whose axis hangs holds one worker slot until its timeout at most,
@@ -98,8 +100,14 @@ async def report_backlog(ctx: dict[str, Any]) -> dict[str, int]:
     return {name: sum(values.values()) for name, values in figures.items()}
 
 
-FUNCTIONS: list[Any] = [tick, poll, send, report_backlog]
+async def purge_packets(ctx: dict[str, Any]) -> dict[str, int]:
+    return {"purged": await _runtime(ctx).purge()}
+
+
+FUNCTIONS: list[Any] = [tick, poll, send, report_backlog, purge_packets]
 CRON_JOBS: list[CronJob[Any]] = [
     CronJob(tick, cron="* * * * * */5", timeout=60, retries=0),
     CronJob(report_backlog, cron="* * * * *", timeout=60, retries=0),
+    # Nightly, off the working day; a run that does not finish goes on the next night.
+    CronJob(purge_packets, cron="17 2 * * *", timeout=1800, retries=0),
 ]

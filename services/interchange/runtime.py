@@ -28,6 +28,7 @@ from services.interchange.deliveries.events import DOCUMENT_ISSUED, DOCUMENT_STA
 from services.interchange.deliveries.inbound import Outcome, Receiver
 from services.interchange.deliveries.outbound import accept_issued
 from services.interchange.deliveries.polling import Poller
+from services.interchange.deliveries.purge import purge_packets
 from services.interchange.deliveries.queueing import load_packet
 from services.interchange.deliveries.sending import Sender
 from services.interchange.failures import Refusal
@@ -173,6 +174,10 @@ class Interchange:
         for tenant_id in due.sends:
             await self.ctx.jobs.send(tenant_id)
         return due
+
+    async def purge(self, tenants: Collection[uuid.UUID] | None = None) -> int:
+        """Drop the bytes of packets past their retention (`deliveries/purge.py`)."""
+        return await purge_packets(self.ctx, tenants)
 
     # -- dead letters ------------------------------------------------------------------------
 

@@ -38,6 +38,12 @@ class InterchangeSettings(ServiceSettings, frozen=True, kw_only=True):
     agency_miss_seconds: float = 5.0
     # Bound on one per-tenant job (saq timeout): a hung axis cannot hold a worker slot longer.
     job_timeout_seconds: int = 300
+    # How long a packet's bytes are kept once every delivery of it is final (sent, or a dead
+    # letter replayed); the delivery rows stay for good. Revoking an older document rebuilds
+    # its header from the request (outbound.py).
+    packet_retention_days: int = 90
+    # Packets purged per agency and transaction by the nightly purge.
+    purge_batch: int = 500
 
 
 def load() -> InterchangeSettings:

@@ -18,7 +18,8 @@ processed_event = processed_event_table(metadata)
 Timestamp = sa.DateTime(timezone=True)
 
 # One connection to the national axis (or a provincial LGSP) per agency: credentials (the
-# secret Fernet-encrypted), schedule, rate limit, and its health.
+# secret Fernet-encrypted), schedule, rate limit, its health, and the identity that signs the
+# agency's packets (migration interchange_0003).
 connector = sa.Table(
     "connector",
     metadata,
@@ -47,10 +48,16 @@ connector = sa.Table(
     sa.Column("axis_backlog", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rate_window_start", Timestamp, nullable=True),
     sa.Column("rate_window_count", sa.Integer, nullable=False, server_default="0"),
+    # The packet-signing key (PKCS#8 PEM, Fernet-encrypted like `secret`) and its certificate
+    # chain (PEM, the signer first); both or neither.
+    sa.Column("signing_key", sa.LargeBinary, nullable=True),
+    sa.Column("signing_chain", sa.Text, nullable=True),
+    sa.Column("signing_set_at", Timestamp, nullable=True),
 )
 
-# edXML bytes: what we built and send (kept until sent), and refused packets (for the
-# dead-letter list). One packet may go to many recipients.
+# edXML bytes: what we built and send, and refused packets (for the dead-letter list). One
+# packet may go to many recipients. The bytes are purged a while after every delivery of the
+# packet is final (`deliveries/purge.py`); the row, its hash and size stay.
 packet = sa.Table(
     "packet",
     metadata,
@@ -58,8 +65,9 @@ packet = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=True),  # None once purged
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("purged_at", Timestamp, nullable=True),
 )
 
 # Documents this agency sends (from `document.issued`): the request, then the built packet.
@@ -146,6 +154,10 @@ inbox = sa.Table(
     sa.Column("status_code", sa.String(2), nullable=True),
     sa.Column("state", sa.String(8), nullable=False),  # received | revoked
     sa.Column("received_at", Timestamp, nullable=False),
+    # Who signed the packet (XML-DSig, verified on arrival; trusting the certificate is not
+    # decided here): the certificate's subject and SHA-256 fingerprint. None when unsigned.
+    sa.Column("signer_subject", sa.Text, nullable=True),
+    sa.Column("signer_fingerprint", sa.String(64), nullable=True),
 )
 
 # Every axis item this agency took (or refused): the axis docId is never processed twice.

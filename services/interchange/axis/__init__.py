@@ -1,3 +1,4 @@
-"""The national document interchange axis (VDXP): the HTTP client of spec §3.
+"""The document interchange axes: the national one (VDXP), the HTTP client of spec §3, and a
+provincial LGSP (spec §3.7), both behind the `Mailbox` the delivery pipeline uses.
 
-Its test peer is the simulator in `peers/axis_sim`, which the product never imports."""
+Their test peer is the simulator in `peers/axis_sim`, which the product never imports."""

@@ -271,13 +271,13 @@ class AxisClient:
         try:
             response = await self._http.send(request, stream=True)
             try:
-                body = await _read_limited(response, limit, operation)
+                body = await read_limited(response, limit, operation)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as error:
-            raise _unavailable(operation, "timeout") from error
+            raise unavailable(operation, "timeout") from error
         except httpx.TransportError as error:
-            raise _unavailable(operation, type(error).__name__) from error
+            raise unavailable(operation, type(error).__name__) from error
         logger.debug("axis_call", extra={"operation": operation, "status": response.status_code})
         return response, body
 
@@ -365,7 +365,7 @@ class AxisClient:
             files={"file_doc": ("edoc.edxml", packet, OCTET_STREAM)},
         )
         if not answer.doc_id:
-            raise _unavailable("sendEdoc", "no DocId in the answer")
+            raise unavailable("sendEdoc", "no DocId in the answer")
         return answer.doc_id
 
     async def get_received_edoc_list(
@@ -404,9 +404,9 @@ class AxisClient:
         try:
             packet = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:
-            raise _unavailable("getEdoc", "data is not base64") from error
+            raise unavailable("getEdoc", "data is not base64") from error
         if len(packet) > self._max_packet_bytes:
-            raise _too_large("getEdoc", self._max_packet_bytes)
+            raise too_large("getEdoc", self._max_packet_bytes)
         return packet
 
     async def download_edoc(self, doc_id: str) -> bytes:
@@ -417,7 +417,7 @@ class AxisClient:
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if response.status_code != 200 or media_type == JSON:
             _decode("downloadEdoc", response.status_code, body, _Envelope)
-            raise _unavailable("downloadEdoc", "an envelope instead of the packet")
+            raise unavailable("downloadEdoc", "an envelope instead of the packet")
         return body
 
     async def update_status(
@@ -442,34 +442,34 @@ class AxisClient:
 # ---------------------------------------------------------------------------------------------
 
 
-def _unavailable(operation: str, why: str) -> AxisUnavailable:
+def unavailable(operation: str, why: str) -> AxisUnavailable:
     return AxisUnavailable(
         f"Trục liên thông không trả lời được {operation} ({why}); sẽ thử lại sau.",
         f"The axis gave no usable answer to {operation} ({why}); try again later.",
     )
 
 
-def _too_large(operation: str, limit: int) -> AxisRefused:
+def too_large(operation: str, limit: int) -> AxisRefused:
     return AxisRefused(operation, "too-large", f"answer larger than {limit} bytes", 200)
 
 
-async def _read_limited(response: httpx.Response, limit: int, operation: str) -> bytes:
+async def read_limited(response: httpx.Response, limit: int, operation: str) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(operation, limit)
+        raise too_large(operation, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > limit:
-            raise _too_large(operation, limit)
+            raise too_large(operation, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _decode(operation: str, http_status: int, body: bytes, answer: type[T]) -> T:
     if http_status >= 500:
-        raise _unavailable(operation, f"HTTP {http_status}")
+        raise unavailable(operation, f"HTTP {http_status}")
     try:
         decoded = msgspec.json.decode(body, type=answer)
     except msgspec.DecodeError as error:
@@ -477,7 +477,7 @@ def _decode(operation: str, http_status: int, body: bytes, answer: type[T]) -> T
             raise AxisRefused(
                 operation, f"http-{http_status}", "no envelope", http_status
             ) from error
-        raise _unavailable(operation, "not the axis's JSON envelope") from error
+        raise unavailable(operation, "not the axis's JSON envelope") from error
     assert isinstance(decoded, _Envelope)
     code = "" if decoded.error_code is None else str(decoded.error_code)
     if http_status >= 400 or decoded.status == "FAIL" or code not in ("0", ""):
@@ -491,4 +491,4 @@ def _decode_data(operation: str, raw: msgspec.Raw, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as error:
-        raise _unavailable(operation, f"unexpected data: {error}") from error
+        raise unavailable(operation, f"unexpected data: {error}") from error

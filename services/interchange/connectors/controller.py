@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from services.common.auth.guards import requires_operator, requires_role
 from services.common.auth.principal import Role
 from services.interchange.connectors import service
 from services.interchange.connectors.schemas import ConnectorRequest, ConnectorView
+from services.interchange.connectors.signing import SigningRequest
 from services.interchange.runtime import Interchange
 
 MEMBERS = (Role.AGENCY_ADMIN, Role.CLERK, Role.LEADER, Role.DEPUTY_LEADER)
@@ -60,6 +61,37 @@ class ConnectorController(Controller):
         view = await service.upsert(interchange.ctx, agency_id, data)
         await interchange.ctx.jobs.poll(agency_id)
         return view
+
+    @put(
+        "/connectors/{agency_id:uuid}/signing",
+        guards=[requires_operator],
+        summary="Đặt khoá và chứng thư số ký gói tin edXML của một cơ quan (người vận hành)",
+        description=(
+            "Gửi `pkcs12` (base64 của tệp .p12/.pfx) kèm `password`, hoặc `private_key_pem` "
+            "cùng `certificate_chain_pem` (chứng thư của người ký đứng đầu). Khoá chỉ ghi, được "
+            "mã hoá khi lưu; câu trả lời chỉ nêu chứng thư. Khoá không khớp chứng thư, chứng "
+            "thư hết hoặc chưa có hiệu lực, không cho phép ký số, khoá không phải RSA, sai mật "
+            "khẩu: bị từ chối và không thay đổi gì."
+        ),
+    )
+    async def write_signing(
+        self,
+        interchange: NamedDependency[Interchange],
+        agency_id: FromPath[uuid.UUID],
+        data: JSONBody[SigningRequest],
+    ) -> ConnectorView:
+        return await service.set_signing(interchange.ctx, agency_id, data)
+
+    @delete(
+        "/connectors/{agency_id:uuid}/signing",
+        guards=[requires_operator],
+        status_code=HTTP_200_OK,
+        summary="Thôi ký gói tin edXML của một cơ quan; khoá bị xoá (người vận hành)",
+    )
+    async def clear_signing(
+        self, interchange: NamedDependency[Interchange], agency_id: FromPath[uuid.UUID]
+    ) -> ConnectorView:
+        return await service.clear_signing(interchange.ctx, agency_id)
 
     @post(
         "/connectors/{agency_id:uuid}/poll",

@@ -1,4 +1,5 @@
-"""Request and response bodies of connectors. The secret is write-only: no answer carries it."""
+"""Request and response bodies of connectors. The secret and the packet-signing key are
+write-only: no answer carries them (`signing.py` holds the signing identity's bodies)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+from services.interchange.connectors.signing import SigningView
 
 Kind = Literal["vdxp", "lgsp"]
 Endpoint = Annotated[str, msgspec.Meta(min_length=8, max_length=500, pattern=r"^https?://\S+$")]
@@ -55,6 +58,8 @@ class ConnectorView(msgspec.Struct, kw_only=True):
     endpoint: str
     system_id: str
     secret_set: bool
+    signing_set: bool  # packets are signed (XML-DSig) with the agency's identity
+    signing: SigningView | None  # its certificate, when set
     agency_code: str
     enabled: bool
     poll_seconds: int

@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.problems import InvalidInput, NotFound
 from services.interchange.axis.client import AxisClient, AxisCredentials
+from services.interchange.axis.lgsp import LgspClient
+from services.interchange.axis.mailbox import Mailbox
+from services.interchange.connectors import signing
 from services.interchange.connectors.schemas import ConnectorRequest, ConnectorView, Health
+from services.interchange.connectors.signing import SigningRequest
 from services.interchange.context import Context
 from services.interchange.tables import connector, dead_letter, outgoing
 
@@ -42,8 +46,18 @@ async def load(conn: AsyncConnection, tenant_id: uuid.UUID) -> Any:
     return (await conn.execute(query)).one_or_none()
 
 
-def client(ctx: Context, row: Any) -> AxisClient:
+def client(ctx: Context, row: Any) -> Mailbox:
+    """The mailbox client of the connector's kind: the national axis, or a provincial LGSP."""
     credentials = AxisCredentials(system_id=row.system_id, secret=ctx.secrets.decrypt(row.secret))
+    if row.kind == "lgsp":
+        return LgspClient(
+            row.endpoint,
+            credentials,
+            tokens=ctx.lgsp_tokens,
+            http=ctx.axis_http,
+            timeout=float(row.timeout_seconds),
+            max_packet_bytes=ctx.settings.max_packet_bytes,
+        )
     return AxisClient(
         row.endpoint,
         credentials,
@@ -88,6 +102,8 @@ async def _view(conn: AsyncConnection, row: Any) -> ConnectorView:
         endpoint=row.endpoint,
         system_id=row.system_id,
         secret_set=bool(row.secret),
+        signing_set=row.signing_key is not None,
+        signing=signing.view(row.signing_chain),
         agency_code=row.agency_code,
         enabled=row.enabled,
         poll_seconds=row.poll_seconds,
@@ -170,13 +186,49 @@ async def upsert(ctx: Context, tenant_id: uuid.UUID, body: ConnectorRequest) -> 
         return await _view(conn, row)
 
 
+async def set_signing(ctx: Context, tenant_id: uuid.UUID, body: SigningRequest) -> ConnectorView:
+    """Give the agency's connector the identity that signs its packets from now on. Checked
+    whole before anything is written: a refusal changes nothing."""
+    parsed = signing.parse(body)
+    identity = signing.check(parsed, ctx.now())
+    values = signing.stored_values(identity, parsed.chain, ctx.secrets)
+    now = ctx.now()
+    async with ctx.db.transaction(tenant_id) as conn:
+        changed = await conn.execute(
+            update(connector)
+            .where(connector.c.tenant_id == tenant_id)
+            .values(**values, signing_set_at=now, updated_at=now)
+            .returning(connector.c.tenant_id)
+        )
+        if changed.first() is None:
+            raise _no_connector()
+        return await _view(conn, await load(conn, tenant_id))
+
+
+async def clear_signing(ctx: Context, tenant_id: uuid.UUID) -> ConnectorView:
+    """Stop signing the agency's packets (the key is dropped, not kept)."""
+    now = ctx.now()
+    async with ctx.db.transaction(tenant_id) as conn:
+        changed = await conn.execute(
+            update(connector)
+            .where(connector.c.tenant_id == tenant_id)
+            .values(signing_key=None, signing_chain=None, signing_set_at=None, updated_at=now)
+            .returning(connector.c.tenant_id)
+        )
+        if changed.first() is None:
+            raise _no_connector()
+        return await _view(conn, await load(conn, tenant_id))
+
+
+def _no_connector() -> NotFound:
+    return NotFound("Cơ quan chưa có kết nối trục liên thông.", "The agency has no axis connector.")
+
+
 async def read(ctx: Context, tenant_id: uuid.UUID) -> ConnectorView:
     async with ctx.db.transaction(tenant_id, read_only=True) as conn:
         row = await load(conn, tenant_id)
         if row is None:
-            raise NotFound(
-                "Cơ quan chưa có kết nối trục liên thông.", "The agency has no axis connector."
-            )
+            raise _no_connector()
         return await _view(conn, row)
 
 
@@ -259,7 +311,8 @@ async def take_slot(conn: AsyncConnection, tenant_id: uuid.UUID, now: dt.datetim
 
 
 async def rotate_secrets(ctx: Context) -> int:
-    """Re-encrypt every connector's secret with the newest key; how many were rewritten."""
+    """Re-encrypt every connector's secret (and packet-signing key) with the newest key; how
+    many connectors were rewritten."""
     if ctx.platform_db is None:
         raise NotFound("Chưa cấu hình quyền đọc toàn nền tảng.", "No platform reader configured.")
     async with ctx.platform_db.transaction(None, read_only=True) as conn:
@@ -268,14 +321,15 @@ async def rotate_secrets(ctx: Context) -> int:
         async with ctx.db.transaction(tenant_id) as conn:
             row = (
                 await conn.execute(
-                    select(connector.c.secret)
+                    select(connector.c.secret, connector.c.signing_key)
                     .where(connector.c.tenant_id == tenant_id)
                     .with_for_update()
                 )
             ).one()
+            values = {"secret": ctx.secrets.rotate(row.secret)}
+            if row.signing_key is not None:
+                values["signing_key"] = ctx.secrets.rotate(row.signing_key)
             await conn.execute(
-                update(connector)
-                .where(connector.c.tenant_id == tenant_id)
-                .values(secret=ctx.secrets.rotate(row.secret))
+                update(connector).where(connector.c.tenant_id == tenant_id).values(values)
             )
     return len(tenants)

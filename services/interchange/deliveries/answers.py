@@ -71,6 +71,7 @@ async def accept_status_changed(
         organization_in_charge=row.recipient_name,
     )
     queued = await queue_answer(
+        ctx,
         conn,
         tenant_id,
         response_for=response_for_row(target),

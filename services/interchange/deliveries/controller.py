@@ -1,4 +1,9 @@
-"""HTTP API of deliveries: where each recipient of an outgoing document stands."""
+"""HTTP API of deliveries: where each recipient of an outgoing document stands, and what one
+received delivery is (with who signed its packet).
+
+A received delivery is read under `/api/v1/connector/deliveries/{id}` (the agency's own) and
+`/api/v1/connectors/{agency_id}/deliveries/{id}` (operators): prefixes the ingress already
+sends to this service."""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy import select
 
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, requires_operator
 from services.common.problems import NotFound
+from services.interchange.context import Context
 from services.interchange.runtime import Interchange
-from services.interchange.tables import outgoing, sent_document
+from services.interchange.tables import inbox, outgoing, sent_document
 
 
 class RecipientView(msgspec.Struct, kw_only=True):
@@ -84,3 +90,80 @@ class DeliveryController(Controller):
             )
             for row in rows
         ]
+
+
+class ReceivedView(msgspec.Struct, kw_only=True):
+    """A packet the agency received and took: a document (its id is the delivery id the docs
+    service knows), a revoke or update of one, or a status about a document it sent."""
+
+    id: uuid.UUID
+    kind: str  # edoc | status
+    business: str | None  # new | revoke | update | replace
+    source: str  # axis | local
+    axis_doc_id: str | None
+    edxml_document_id: str
+    sender_code: str
+    sender_name: str
+    code_text: str | None
+    promulgation_date: dt.date | None
+    status_code: str | None
+    state: str  # received | revoked
+    received_at: dt.datetime
+    signed: bool  # the packet carried an XML-DSig that verified
+    signer_subject: str | None  # the signing certificate's subject (RFC 4514)
+    signer_fingerprint: str | None  # SHA-256 of the certificate, hex
+
+
+async def received(ctx: Context, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> ReceivedView:
+    async with ctx.db.transaction(tenant_id, read_only=True) as conn:
+        row = (await conn.execute(select(inbox).where(inbox.c.id == delivery_id))).one_or_none()
+    if row is None:
+        raise NotFound("Không có văn bản đến liên thông này.", "No such received delivery.")
+    return ReceivedView(
+        id=row.id,
+        kind=row.kind,
+        business=row.business,
+        source=row.source,
+        axis_doc_id=row.axis_doc_id,
+        edxml_document_id=row.edxml_document_id,
+        sender_code=row.sender_code,
+        sender_name=row.sender_name,
+        code_text=row.code_text,
+        promulgation_date=row.promulgation_date,
+        status_code=row.status_code,
+        state=row.state,
+        received_at=row.received_at,
+        signed=row.signer_fingerprint is not None,
+        signer_subject=row.signer_subject,
+        signer_fingerprint=row.signer_fingerprint,
+    )
+
+
+class ReceivedController(Controller):
+    tags = ("deliveries",)
+
+    @get(
+        "/api/v1/connector/deliveries/{delivery_id:uuid}",
+        guards=[requires_agency],
+        summary="Một văn bản, gói tin trạng thái cơ quan đã nhận qua liên thông, kèm người ký",
+    )
+    async def own(
+        self,
+        interchange: NamedDependency[Interchange],
+        tenant_id: NamedDependency[uuid.UUID],
+        delivery_id: FromPath[uuid.UUID],
+    ) -> ReceivedView:
+        return await received(interchange.ctx, tenant_id, delivery_id)
+
+    @get(
+        "/api/v1/connectors/{agency_id:uuid}/deliveries/{delivery_id:uuid}",
+        guards=[requires_operator],
+        summary="Một văn bản, gói tin trạng thái một cơ quan đã nhận (người vận hành)",
+    )
+    async def of_agency(
+        self,
+        interchange: NamedDependency[Interchange],
+        agency_id: FromPath[uuid.UUID],
+        delivery_id: FromPath[uuid.UUID],
+    ) -> ReceivedView:
+        return await received(interchange.ctx, agency_id, delivery_id)

@@ -15,7 +15,11 @@ Exactly-once effect: the inbox's unique `dedupe_key` (DocumentId and business ty
 status, document, reporter, code and time) means a packet that arrives twice, under two axis
 ids, or again after a crash before the axis was acknowledged, is taken once. A refusal is a
 dead letter in the same agency, answered to the sender (02, or 16 for a revoke/update of an
-unknown document) whenever the packet could be read far enough to know who sent what."""
+unknown document) whenever the packet could be read far enough to know who sent what.
+
+Signatures: a signed packet's XML-DSig is verified as it is read, and one that does not hold is
+refused like any broken packet; who signed (the certificate's subject and fingerprint) is kept
+on the inbox row. Whether that certificate is trusted is not decided here."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import publish
+from services.interchange.connectors.signing import packet_signer
 from services.interchange.context import Context
 from services.interchange.dead_letters import service as dead_letters
 from services.interchange.deliveries import mapping
@@ -60,8 +65,10 @@ from services.interchange.edxml import (
     EdxmlError,
     Organisation,
     ResponseFor,
+    SigningIdentity,
     StatusCode,
     StatusPacket,
+    VerifiedSignature,
     build_status,
     read_document,
     read_status,
@@ -138,6 +145,7 @@ def answer_packet(
     code: StatusCode,
     description: str | None,
     now: dt.datetime,
+    signer: SigningIdentity | None,
 ) -> bytes:
     text = (description or "").strip() or mapping.STATUS_LABELS[code]
     return build_status(
@@ -147,11 +155,13 @@ def answer_packet(
             code=code,
             description=text[:_DESCRIPTION_LIMIT],
             timestamp=now,
-        )
+        ),
+        signer=signer,
     )
 
 
 async def queue_answer(
+    ctx: Context,
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     *,
@@ -163,9 +173,11 @@ async def queue_answer(
     now: dt.datetime,
     inbox_id: uuid.UUID | None = None,
 ) -> uuid.UUID | None:
-    """Queue a status packet to the sender of `response_for` (its OrganId)."""
+    """Queue a status packet to the sender of `response_for` (its OrganId), signed with the
+    agency's packet-signing identity when it has one."""
+    signer = await packet_signer(ctx, conn, tenant_id)
     try:
-        data = answer_packet(response_for, reporter, code, description, now)
+        data = answer_packet(response_for, reporter, code, description, now, signer)
     except EdxmlError as error:  # what we hold about the document cannot name it on the wire
         raise _edxml_refusal(error) from error
     packet_id = await store_packet(conn, tenant_id, data, now)
@@ -217,6 +229,16 @@ async def write_receipt(
         )
         .on_conflict_do_nothing()
     )
+
+
+def _signer_columns(signature: VerifiedSignature | None) -> dict[str, str | None]:
+    """Who signed a packet, as the inbox keeps it (None for an unsigned packet)."""
+    if signature is None:
+        return {"signer_subject": None, "signer_fingerprint": None}
+    return {
+        "signer_subject": signature.subject,
+        "signer_fingerprint": signature.fingerprint_sha256,
+    }
 
 
 def response_for_row(row: Any) -> ResponseFor:
@@ -339,6 +361,7 @@ class Receiver:
                 digest = hashlib.sha256(data).hexdigest()
                 try:
                     await queue_answer(
+                        self.ctx,
                         conn,
                         tenant_id,
                         response_for=answer.response_for,
@@ -369,9 +392,10 @@ class Receiver:
         axis_doc_id: str | None,
     ) -> Taken:
         try:
-            packet = read_document(data, max_bytes=self.ctx.settings.max_packet_bytes).packet
-        except EdxmlError as error:
+            received = read_document(data, max_bytes=self.ctx.settings.max_packet_bytes)
+        except EdxmlError as error:  # a signature that does not verify is refused here too
             raise _Refused(_edxml_refusal(error), None, None) from error
+        packet, signature = received.packet, received.signature
         header = packet.header
         business = packet.business.doc_type
         answer_code = (
@@ -399,7 +423,7 @@ class Receiver:
                     f"The packet is not addressed to {agency.code}.",
                 )
             if business in (BusinessDocType.NEW, BusinessDocType.REPLACE):
-                return await self._new(tenant_id, agency, packet, source, axis_doc_id)
+                return await self._new(tenant_id, agency, packet, signature, source, axis_doc_id)
             if business == BusinessDocType.REVOKE:
                 return await self._revoke(
                     tenant_id,
@@ -409,8 +433,11 @@ class Receiver:
                     reason=packet.business.reason or "",
                     source=source,
                     axis_doc_id=axis_doc_id,
+                    signature=signature,
                 )
-            return await self._update(tenant_id, agency, packet, data, source, axis_doc_id)
+            return await self._update(
+                tenant_id, agency, packet, signature, data, source, axis_doc_id
+            )
         except Refusal as refusal:
             raise _Refused(refusal, answer, header.document_id) from refusal
 
@@ -495,6 +522,7 @@ class Receiver:
         tenant_id: uuid.UUID,
         agency: Agency,
         packet: DocumentPacket,
+        signature: VerifiedSignature | None,
         *,
         inbox_id: uuid.UUID,
         key: str,
@@ -521,6 +549,7 @@ class Receiver:
             "target_id": target_id,
             "state": "received",
             "received_at": _now(self.ctx),
+            **_signer_columns(signature),
         }
 
     async def _new(
@@ -528,6 +557,7 @@ class Receiver:
         tenant_id: uuid.UUID,
         agency: Agency,
         packet: DocumentPacket,
+        signature: VerifiedSignature | None,
         source: Source,
         axis_doc_id: str | None,
     ) -> Taken:
@@ -555,6 +585,7 @@ class Receiver:
                 tenant_id,
                 agency,
                 packet,
+                signature,
                 inbox_id=delivery_id,
                 key=key,
                 source=source,
@@ -574,6 +605,7 @@ class Receiver:
                     payload.pop("replaces_delivery_id")
                 await publish(conn, outbox, tenant_id, DELIVERY_RECEIVED, payload)
                 await queue_answer(
+                    self.ctx,
                     conn,
                     tenant_id,
                     response_for=ResponseFor(
@@ -617,6 +649,7 @@ class Receiver:
         reason: str,
         source: Source,
         axis_doc_id: str | None,
+        signature: VerifiedSignature | None,
         kind: MessageType = "edoc",
         unknown_reason: str = "revoke-unknown-document",
     ) -> Taken:
@@ -645,6 +678,7 @@ class Receiver:
                 "target_id": target.id,
                 "state": "received",
                 "received_at": now,
+                **_signer_columns(signature),
             }
             if not await self._insert(conn, values):
                 return Taken(Outcome.DUPLICATE, inbox_id=target.id)
@@ -662,6 +696,7 @@ class Receiver:
             # acknowledged (01) and docs answers 15/16 once the clerk decides.
             code = StatusCode.CHANGE_ACCEPTED if kind == "status" else StatusCode.RECEIVED
             await queue_answer(
+                self.ctx,
                 conn,
                 tenant_id,
                 response_for=response_for_row(target),
@@ -689,6 +724,7 @@ class Receiver:
         tenant_id: uuid.UUID,
         agency: Agency,
         packet: DocumentPacket,
+        signature: VerifiedSignature | None,
         data: bytes,
         source: Source,
         axis_doc_id: str | None,
@@ -711,6 +747,7 @@ class Receiver:
                 tenant_id,
                 agency,
                 packet,
+                signature,
                 inbox_id=update_id,
                 key=key,
                 source=source,
@@ -731,6 +768,7 @@ class Receiver:
                 )
                 await publish(conn, outbox, tenant_id, DELIVERY_UPDATED, to_payload(updated))
                 await queue_answer(
+                    self.ctx,
                     conn,
                     tenant_id,
                     response_for=response_for_row(target),
@@ -767,9 +805,10 @@ class Receiver:
         axis_doc_id: str | None,
     ) -> Taken:
         try:
-            status = read_status(data, max_bytes=self.ctx.settings.max_packet_bytes).packet
+            received = read_status(data, max_bytes=self.ctx.settings.max_packet_bytes)
         except EdxmlError as error:
             raise _Refused(_edxml_refusal(error), None, None) from error
+        status, signature = received.packet, received.signature
         ref = status.response_for
         reporter = status.sender.organ_id
         try:
@@ -783,16 +822,22 @@ class Receiver:
                     reason=status.description or "",
                     source=source,
                     axis_doc_id=axis_doc_id,
+                    signature=signature,
                     kind="status",
                     unknown_reason="recall-unknown-document",
                 )
-            return await self._apply_status(tenant_id, status, source, axis_doc_id)
+            return await self._apply_status(tenant_id, status, signature, source, axis_doc_id)
         except Refusal as refusal:
             # Statuses are not answered: a status about a status does not exist.
             raise _Refused(refusal, None, ref.document_id) from refusal
 
     async def _apply_status(
-        self, tenant_id: uuid.UUID, status: StatusPacket, source: Source, axis_doc_id: str | None
+        self,
+        tenant_id: uuid.UUID,
+        status: StatusPacket,
+        signature: VerifiedSignature | None,
+        source: Source,
+        axis_doc_id: str | None,
     ) -> Taken:
         ref = status.response_for
         reporter = status.sender.organ_id
@@ -851,6 +896,7 @@ class Receiver:
                     "status_code": code.value,
                     "state": "received",
                     "received_at": now,
+                    **_signer_columns(signature),
                 },
             )
             outcome = Outcome.ACCEPTED if inserted else Outcome.DUPLICATE

@@ -8,7 +8,9 @@ service recorded. A storage outage leaves the request pending with backoff, and 
 wait behind it so that each recipient still gets documents in issue order. A request that can
 never be built (a file whose hash does not match, a revoke of a document never sent, a packet
 over the size limit) fails as a dead letter, with `delivery.status failed` for its recipients.
-A recipient code that is not a QCVN 102 code fails alone; the others are sent."""
+A recipient code that is not a QCVN 102 code fails alone; the others are sent. The packet is
+signed with the agency's packet-signing identity when its connector holds one
+(`connectors/signing.py`)."""
 
 from __future__ import annotations
 
@@ -23,12 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.interchange.connectors.service import backoff
+from services.interchange.connectors.signing import packet_signer
 from services.interchange.context import Context
 from services.interchange.dead_letters import service as dead_letters
 from services.interchange.deliveries import mapping
 from services.interchange.deliveries.events import DocumentIssued, Recipient
 from services.interchange.deliveries.queueing import (
-    load_packet,
+    kept_packet,
     publish_status,
     queue_message,
     store_packet,
@@ -48,6 +51,7 @@ from services.interchange.edxml import (
     PromulgationInfo,
     ReplacementInfo,
     SignerInfo,
+    SigningIdentity,
     StaffInfo,
     TraceHeader,
     build_document,
@@ -298,6 +302,7 @@ class Builder:
                 )
 
     async def _target(self, tenant_id: uuid.UUID, issued: DocumentIssued) -> Any:
+        """The sent document a revoke, update or replace acts on."""
         async with self.ctx.db.transaction(tenant_id, read_only=True) as conn:
             target = (
                 await conn.execute(
@@ -308,14 +313,36 @@ class Builder:
                     )
                 )
             ).one_or_none()
-            if target is None:
-                raise Refusal(
-                    "target-never-sent",
-                    f"Văn bản gốc {issued.target_id} chưa từng được gửi đi.",
-                    f"The original document {issued.target_id} was never sent.",
-                )
-            original = await load_packet(conn, target.packet_id)
-        return target, original
+        if target is None:
+            raise Refusal(
+                "target-never-sent",
+                f"Văn bản gốc {issued.target_id} chưa từng được gửi đi.",
+                f"The original document {issued.target_id} was never sent.",
+            )
+        return target
+
+    async def _original_header(
+        self, tenant_id: uuid.UUID, target: Any, sender: Agency
+    ) -> MessageHeader:
+        """The header of the document a revoke names, as it was sent: read from its packet, or,
+        once the packet was purged, rebuilt from the request it was built from (the same
+        fields, the same DocumentId)."""
+        async with self.ctx.db.transaction(tenant_id, read_only=True) as conn:
+            original = await kept_packet(conn, target.packet_id)
+        if original is None:
+            earlier = decode_issued(target.request)
+            recipients = [r for r in earlier.recipients if is_agency_code(r.code)]
+            return _header(earlier, sender, recipients, edxml_id=target.edxml_document_id)
+        try:
+            return parse_document(original, max_bytes=self.ctx.settings.max_packet_bytes).header
+        except EdxmlError as error:
+            raise Refusal(
+                "target-unreadable", error.detail_vi, error.detail_en, path=error.path
+            ) from error
+
+    async def _signer(self, tenant_id: uuid.UUID) -> SigningIdentity | None:
+        async with self.ctx.db.transaction(tenant_id, read_only=True) as conn:
+            return await packet_signer(self.ctx, conn, tenant_id)
 
     async def _files(self, tenant_id: uuid.UUID, issued: DocumentIssued) -> list[Attachment]:
         limit = self.ctx.settings.max_packet_bytes
@@ -362,18 +389,13 @@ class Builder:
         now = self.ctx.now()
         target_edxml_id: str | None = None
         if issued.business == "revoke":
-            target, original = await self._target(tenant_id, issued)
+            target = await self._target(tenant_id, issued)
             target_edxml_id = target.edxml_document_id
-            try:
-                earlier = parse_document(original, max_bytes=self.ctx.settings.max_packet_bytes)
-            except EdxmlError as error:
-                raise Refusal(
-                    "target-unreadable", error.detail_vi, error.detail_en, path=error.path
-                ) from error
+            earlier = await self._original_header(tenant_id, target, sender)
             # Thu hồi names the original document: its header, no files (spec §1.6).
             packet = DocumentPacket(
                 header=msgspec.structs.replace(
-                    earlier.header,
+                    earlier,
                     recipients=tuple(
                         Organisation(organ_id=r.code, organ_name=r.name or None) for r in valid
                     ),
@@ -383,7 +405,7 @@ class Builder:
             )
         else:
             if issued.business in ("update", "replace"):
-                target, _ = await self._target(tenant_id, issued)
+                target = await self._target(tenant_id, issued)
                 target_edxml_id = target.edxml_document_id
             header = _header(
                 issued,
@@ -399,7 +421,11 @@ class Builder:
                 attachments=tuple(await self._files(tenant_id, issued)),
             )
         try:
-            data = build_document(packet, max_bytes=self.ctx.settings.max_packet_bytes)
+            data = build_document(
+                packet,
+                signer=await self._signer(tenant_id),
+                max_bytes=self.ctx.settings.max_packet_bytes,
+            )
         except EdxmlError as error:
             raise Refusal(
                 f"edxml-{error.reason}", error.detail_vi, error.detail_en, path=error.path

@@ -22,13 +22,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.interchange.axis.client import (
     LIST_TIME_FORMAT,
     VIETNAM,
-    AxisClient,
     AxisRefused,
     AxisUnavailable,
     MessageType,
     ReceivedItem,
     TransportStatus,
 )
+from services.interchange.axis.mailbox import Mailbox
 from services.interchange.connectors import service as connectors
 from services.interchange.connectors.secrets import SecretUnreadable
 from services.interchange.context import Context
@@ -126,7 +126,7 @@ class Poller:
     async def _take(
         self,
         tenant_id: uuid.UUID,
-        client: AxisClient,
+        client: Mailbox,
         item: ReceivedItem,
         kind: MessageType,
         outcome: str | None,
@@ -220,7 +220,7 @@ class Poller:
             )
 
     async def _acknowledge(
-        self, client: AxisClient, doc_id: str, outcome: str, reason: str | None
+        self, client: Mailbox, doc_id: str, outcome: str, reason: str | None
     ) -> None:
         status = TransportStatus.FAIL if outcome == Outcome.REFUSED else TransportStatus.DONE
         # The description travels as a header: ASCII only (spec §3.2).

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import publish
 from services.interchange.deliveries.events import DELIVERY_STATUS, DeliveryStatus
+from services.interchange.failures import Refusal
 from services.interchange.tables import outbox, outgoing, packet
 
 Kind = Literal["edoc", "status"]
@@ -40,9 +41,23 @@ async def store_packet(
     return packet_id
 
 
-async def load_packet(conn: AsyncConnection, packet_id: uuid.UUID) -> bytes:
+async def kept_packet(conn: AsyncConnection, packet_id: uuid.UUID) -> bytes | None:
+    """A packet's bytes, or None once the retention purge removed them (`purge.py`)."""
     data = (await conn.execute(select(packet.c.data).where(packet.c.id == packet_id))).scalar_one()
-    return bytes(data)
+    return None if data is None else bytes(data)
+
+
+async def load_packet(conn: AsyncConnection, packet_id: uuid.UUID) -> bytes:
+    """A packet's bytes, which the caller cannot do without. Only packets whose deliveries are
+    all final are purged, so this meets a purged one only when acting on an old delivery."""
+    data = await kept_packet(conn, packet_id)
+    if data is None:
+        raise Refusal(
+            "packet-purged",
+            f"Gói tin {packet_id} đã được xoá sau thời hạn lưu giữ.",
+            f"Packet {packet_id} was purged after its retention period.",
+        )
+    return data
 
 
 async def queue_message(

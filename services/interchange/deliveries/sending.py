@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from services.interchange.axis.client import AxisClient, AxisRefused, AxisUnavailable, MessageType
+from services.interchange.axis.client import AxisRefused, AxisUnavailable, MessageType
+from services.interchange.axis.mailbox import Mailbox
 from services.interchange.connectors import service as connectors
 from services.interchange.connectors.secrets import SecretUnreadable
 from services.interchange.context import Context
@@ -63,14 +64,14 @@ class _AxisGate:
         self.ctx = ctx
         self.tenant_id = tenant_id
         self.row: Any = None
-        self.client: AxisClient | None = None
+        self.client: Mailbox | None = None
         self.loaded = False
         self.closed_reason: str | None = None
         self.used = False
         self.sent = 0
         self._lock = asyncio.Lock()
 
-    async def open(self) -> AxisClient | None:
+    async def open(self) -> Mailbox | None:
         async with self._lock:
             if not self.loaded:
                 self.loaded = True
