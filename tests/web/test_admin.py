@@ -259,8 +259,9 @@ def test_an_agency_admin_adds_a_person_a_leader_delegates_to_them(
     page = leader.page
     page.get_by_role("link", name="Ủy quyền").click()
     form = page.get_by_test_id("delegation-form")
-    # The directory gives no person ids yet: the leader enters the one the admin's page shows.
-    form.locator("[name=delegate_id]").fill(person_id)
+    # The leader picks the colleague from the agency's directory.
+    form.locator("select[name=delegate_id]").select_option(person_id)
+    expect(form.locator("select[name=delegate_id] option:checked")).to_contain_text(full_name)
     # Far ahead, so that no delegation of the leader's left by other tests overlaps it.
     starts = dt.datetime.combine(
         dt.date.today() + dt.timedelta(days=random.SystemRandom().randrange(400, 3_000)),

@@ -812,14 +812,7 @@ class AdminPages(Controller):
             {"limit": "500"},
         )
         me = admin.viewer.principal.username
-        if not any(m.person_id for m in members) and admin.agency_admin:
-            # The directory names people without their ids; an admin's people list has them.
-            page_ = await upstream.get(
-                admin.caller, "identity", "/api/v1/people", PeoplePage, {"limit": "500"}
-            )
-            ids = {p.username: p.id for p in page_.items}
-            members = [msgspec.structs.replace(m, person_id=ids.get(m.username)) for m in members]
-        return [m for m in members if m.person_id is not None and m.username != me]
+        return [m for m in members if m.username != me]
 
     @post("/delegations", name="web.admin.delegations.create", status_code=303)
     async def create_delegation(

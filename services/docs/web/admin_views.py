@@ -113,15 +113,14 @@ class PeoplePage(msgspec.Struct, kw_only=True):
 
 
 class Member(msgspec.Struct, kw_only=True):
-    """A colleague from the agency's directory. The directory does not (yet) give a person's
-    id; when it does, delegations can name delegates from it."""
+    """A colleague from the agency's directory, with the id a delegation names them by."""
 
+    person_id: uuid.UUID
     username: str
     full_name: str
     department: str = ""
     position: str = ""
     roles: list[str] = []
-    person_id: uuid.UUID | None = None
 
 
 class Delegation(msgspec.Struct, kw_only=True):

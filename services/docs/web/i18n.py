@@ -392,12 +392,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "new_delegation": ("Giao ủy quyền", "New delegation"),
     "delegate": ("Người được ủy quyền", "Delegate"),
     "delegator": ("Người ủy quyền", "Delegator"),
-    "delegate_id": ("Mã cán bộ được ủy quyền", "Delegate's person id"),
-    "delegate_id_hint": (
-        "Danh bạ cơ quan chưa cung cấp mã cán bộ; hãy nhập mã do quản trị cơ quan cung cấp "
-        "(trang Cán bộ).",
-        "The directory does not give person ids yet; enter the id the agency administrator "
-        "gives you (People page).",
+    "no_colleagues": (
+        "Cơ quan chưa có cán bộ nào khác đang làm việc để nhận ủy quyền.",
+        "No one else works in this agency to delegate to.",
     ),
     "starts_at": ("Bắt đầu", "Starts"),
     "ends_at": ("Kết thúc", "Ends"),

@@ -19,6 +19,8 @@ from services.identity.tables import department, membership, person
 
 
 class Member(msgspec.Struct, kw_only=True):
+    # What delegations and other references to a person need; the username names them to people.
+    person_id: uuid.UUID
     username: str
     full_name: str
     department: str
@@ -29,6 +31,7 @@ class Member(msgspec.Struct, kw_only=True):
 def _members(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return (
         select(
+            person.c.id.label("person_id"),
             person.c.username,
             person.c.full_name,
             func.coalesce(department.c.name, "").label("department"),
@@ -52,6 +55,7 @@ def _members(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 def _view(row: object) -> Member:
     return Member(
+        person_id=row.person_id,  # type: ignore[attr-defined]
         username=row.username,  # type: ignore[attr-defined]
         full_name=row.full_name,  # type: ignore[attr-defined]
         department=row.department,  # type: ignore[attr-defined]
