@@ -29,8 +29,11 @@ class StorageSettings(ServiceSettings, frozen=True, kw_only=True):
     max_inspected_bytes: int = 200 * MiB
     max_xml_bytes: int = 50 * MiB
     default_quota_bytes: int = 500 * GiB
-    # Held in memory once per upload by the S3 client: it bounds an upload's memory.
+    # The S3 client holds `part_size` bytes per part in flight, plus the one it is reading:
+    # (parallel_parts + 1) * part_size bounds an upload's memory. Two parts in flight let the
+    # next part arrive while the previous one is written to S3.
     part_size: int = 8 * MiB
+    parallel_parts: int = 2
     pending_ttl_seconds: int = 3600
     soft_delete_days: int = 30
     presign_seconds: int = 300

@@ -94,7 +94,7 @@ class ObjectStore:
                 length,
                 content_type=content_type,
                 part_size=self.settings.part_size,
-                num_parallel_uploads=1,
+                num_parallel_uploads=self.settings.parallel_parts,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unavailable(exc) from exc
