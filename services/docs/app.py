@@ -33,13 +33,23 @@ from services.docs.saved_searches.controller import (
 )
 from services.docs.saved_searches.service import SavedSearchService
 from services.docs.settings import DocsSettings, load
-from services.docs.signatures.controller import CredentialController, SigningCredentials
+from services.docs.signatures.controller import (
+    CredentialController,
+    SignatureReportController,
+    SigningCredentials,
+)
 from services.docs.signatures.delegations import (
     ActingForMiddleware,
     Delegations,
     IdentityDelegations,
 )
 from services.docs.signatures.desk import SignatureDesk
+from services.docs.signatures.reports import (
+    INCOMING_JOB,
+    OUTGOING_JOB,
+    SignatureReports,
+    enqueue_check,
+)
 from services.docs.signing.trust import TrustStore
 from services.docs.statistics.controller import StatisticsController
 from services.docs.statistics.service import StatisticsService
@@ -65,6 +75,12 @@ class SaqJobs:
     async def ocr(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
         await enqueue(self._queue, "ocr", tenant=str(tenant_id), document_id=str(document_id))
 
+    async def check_signatures(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        await enqueue_check(self._queue, INCOMING_JOB, tenant_id, document_id)
+
+    async def check_outgoing_signatures(self, tenant_id: uuid.UUID, outgoing_id: uuid.UUID) -> None:
+        await enqueue_check(self._queue, OUTGOING_JOB, tenant_id, outgoing_id)
+
 
 def create_app(
     settings: DocsSettings | None = None,
@@ -84,15 +100,17 @@ def create_app(
     if agencies is None:
         agencies = IdentityAgencies(settings.identity_url, resources.http, tokens)
     files = storage or StorageClient(settings.storage_url, resources.http, tokens)
-    incoming = IncomingService(resources.db, directory, SaqJobs(make_queue(settings)), files=files)
+    jobs = SaqJobs(make_queue(settings))
+    incoming = IncomingService(resources.db, directory, jobs, files=files)
 
     desk = SignatureDesk.from_settings(settings, resources.db, files)
+    signature_reports = SignatureReports(resources.db, files, desk.signers)
     outgoing = OutgoingService(
         resources.db,
         directory,
         agencies,
         files=files,
-        signing=OutgoingSigning(desk, agencies),
+        signing=OutgoingSigning(desk, agencies, jobs=jobs),
     )
     signing_credentials = SigningCredentials(desk.credentials, directory, agencies)
     dossiers = DossierService(resources.db, directory)
@@ -143,6 +161,7 @@ def create_app(
             AssignmentController,
             OutgoingController,
             CredentialController,
+            SignatureReportController,
             DossierController,
             SavedSearchController,
             IncomingExportController,
@@ -175,6 +194,7 @@ def create_app(
             "directory": Provide(lambda: directory, sync_to_thread=False),
             "storage": Provide(lambda: files, sync_to_thread=False),
             "signers": Provide(lambda: desk.signers, sync_to_thread=False),
+            "signature_reports": Provide(lambda: signature_reports, sync_to_thread=False),
             "upstream": Provide(lambda: upstream, sync_to_thread=False),
         },
         template_config=template_config(),

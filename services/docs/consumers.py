@@ -7,13 +7,17 @@ import uuid
 from typing import Any
 
 import msgspec
+from saq import Queue
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.outbox import Event, publish
 from services.common.problems import InvalidInput, Problem
+from services.common.worker import make_queue
 from services.docs.incoming import changes
 from services.docs.incoming.service import STATUS_TOPIC, receive_delivery
+from services.docs.settings import load
+from services.docs.signatures import reports
 from services.docs.tables import outbox, outgoing_change_recipient, outgoing_recipient
 
 logger = logging.getLogger("qlvb.docs.consumers")
@@ -22,6 +26,16 @@ DELIVERY_RECEIVED = "delivery.received"
 # The sender revoked (or recalled) or updated a document delivered here earlier.
 DELIVERY_REVOKED = "delivery.revoked"
 DELIVERY_UPDATED = "delivery.updated"
+
+
+_queues: list[Queue] = []
+
+
+def _queue() -> Queue:
+    # Built on first use, once per consumer process: the handlers get only their transaction.
+    if not _queues:
+        _queues.append(make_queue(load()))
+    return _queues[0]
 
 
 async def on_delivery(conn: AsyncConnection, event: Event) -> None:
@@ -42,6 +56,18 @@ async def on_delivery(conn: AsyncConnection, event: Event) -> None:
     except Problem as refusal:
         await _refuse(conn, event, payload, refusal)
         return
+    if document_id is not None and any(
+        reports.is_pdf(str(f.get("file_name", ""))) for f in payload.get("files") or []
+    ):
+        # Asked for inside the transaction, to run a moment after it commits: if the queue
+        # cannot take it, the event fails and comes again, document and all.
+        await reports.enqueue_check(
+            _queue(),
+            reports.INCOMING_JOB,
+            event.tenant_id,
+            document_id,
+            delay=reports.KICK_DELAY_SECONDS,
+        )
     if document_id is not None and payload.get("replaces_delivery_id"):
         # A replacement (business 3): the document it replaces waits for the clerk's answer.
         # The new document stands whatever becomes of that request.

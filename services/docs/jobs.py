@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
-from saq import CronJob
+from saq import CronJob, Queue
 
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
@@ -16,6 +16,8 @@ from services.docs.files.ocr import ocr_document
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import today
 from services.docs.settings import DocsSettings
+from services.docs.signatures.desk import signers_from_settings
+from services.docs.signatures.reports import SignatureReports, enqueue_check, unchecked
 
 
 def _maintenance(ctx: dict[str, Any]) -> Database:
@@ -54,9 +56,45 @@ async def ocr(ctx: dict[str, Any], *, tenant: str, document_id: str) -> bool:
     return await ocr_document(db, _storage(ctx), uuid.UUID(tenant), uuid.UUID(document_id))
 
 
-FUNCTIONS: list[Any] = [deadline_reminders, dossier_transfer_reminders, ocr]
+def _signature_reports(ctx: dict[str, Any]) -> SignatureReports:
+    if "signature_reports" not in ctx:
+        settings: DocsSettings = ctx["settings"]
+        ctx["signature_reports"] = SignatureReports(
+            ctx["db"], _storage(ctx), signers_from_settings(settings)
+        )
+    reports: SignatureReports = ctx["signature_reports"]
+    return reports
+
+
+async def check_incoming_signatures(ctx: dict[str, Any], *, tenant: str, target: str) -> int:
+    return await _signature_reports(ctx).check_incoming(uuid.UUID(tenant), uuid.UUID(target))
+
+
+async def check_outgoing_signatures(ctx: dict[str, Any], *, tenant: str, target: str) -> int:
+    return await _signature_reports(ctx).check_outgoing(uuid.UUID(tenant), uuid.UUID(target))
+
+
+async def signature_sweep(ctx: dict[str, Any]) -> int:
+    """Files of recent documents that still have no report: their job was lost (asked for
+    after the commit) or failed every retry; ask again."""
+    found = await unchecked(_maintenance(ctx))
+    queue: Queue = ctx["worker"].queue
+    for job, tenant_id, target_id in found:
+        await enqueue_check(queue, job, tenant_id, target_id)
+    return len(found)
+
+
+FUNCTIONS: list[Any] = [
+    deadline_reminders,
+    dossier_transfer_reminders,
+    ocr,
+    check_incoming_signatures,
+    check_outgoing_signatures,
+    signature_sweep,
+]
 CRON_JOBS: list[CronJob[Any]] = [
     CronJob(deadline_reminders, cron="*/15 * * * *"),
+    CronJob(signature_sweep, cron="*/5 * * * *"),
     # Daily at 06:00 in Vietnam (23:00 UTC, the workers' clock).
     CronJob(dossier_transfer_reminders, cron="0 23 * * *"),
 ]

@@ -18,6 +18,9 @@ class DocsSettings(ServiceSettings, frozen=True, kw_only=True):
     signing_trust_roots: str = ""
     signing_intermediates: str = ""
     signing_tsa_url: str = ""
+    # A signature needs a recent login (issue 6, "a fresh authentication"): the person's last
+    # authentication (`auth_time`) at most this many seconds ago, otherwise they log in again.
+    signing_fresh_auth_seconds: int = 900
     # Fernet keys of the server-held PKCS#12 credentials, newest first; outside production one
     # is derived from the client secret when none is set. Empty in production: only keys that
     # sign elsewhere (USB tokens, remote signing) can be used.

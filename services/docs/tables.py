@@ -520,3 +520,25 @@ incoming_change = sa.Table(
         "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
 )
+
+# The signature validation report of a file (issue 6): of an incoming document's file, or of a
+# signed file of an outgoing one, for exactly the bytes it names. The worker writes it after a
+# document gets its files; "check again" replaces it.
+signature_report = sa.Table(
+    "signature_report",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("object_id", sa.Uuid, primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("document_id", sa.Uuid, nullable=True),  # an incoming document
+    sa.Column("outgoing_id", sa.Uuid, nullable=True),  # or an outgoing one
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column(
+        "checked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("checked_by", sa.String(64), nullable=False),  # a username, or the docs service
+    sa.Column("verdict", sa.String(13), nullable=False),  # valid | invalid | indeterminate
+    sa.Column("signatures", sa.SmallInteger, nullable=False),
+    sa.Column("report", JSONB, nullable=False),  # ValidationReport as JSON
+    sa.Column("summary_vi", sa.Text, nullable=False),
+)

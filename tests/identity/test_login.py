@@ -296,6 +296,26 @@ async def test_login_started_in_two_tabs_finishes_in_the_first(
     assert landed.headers["location"] == "/a"
 
 
+async def test_a_login_before_signing_asks_for_the_password_again(
+    origin: str, browser: Browser, new_person: PersonFactory, keycloak: Any
+) -> None:
+    person = new_person()
+    await log_in(browser, origin, person.username, keycloak.demo_password)
+    # Within Keycloak's session, another login goes straight back to the app...
+    again = location(await browser.request("GET", f"{origin}/auth/login?next=/a"), origin)
+    assert location(await browser.request("GET", again), again).startswith(f"{origin}/auth/")
+
+    # ...but a signature needs a fresh authentication: Keycloak asks for the password.
+    query = httpx.QueryParams({"next": "/outgoing/van-ban", "reauth": "true"})
+    fresh = location(await browser.request("GET", f"{origin}/auth/login?{query}"), origin)
+    assert httpx.URL(fresh).params["prompt"] == "login"
+    callback = await browser.fill_in(fresh, person.username, keycloak.demo_password)
+    landed = await browser.request("GET", callback)
+
+    assert landed.status_code == 302
+    assert landed.headers["location"] == "/outgoing/van-ban"
+
+
 async def test_no_session_cookie_is_unauthenticated(origin: str, http: httpx.AsyncClient) -> None:
     assert_problem(await http.get(f"{origin}/auth/session"), 401, "unauthenticated")
     forged = await session_of(http, origin, "A" * 43)

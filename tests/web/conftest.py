@@ -106,7 +106,11 @@ def seeded_province() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def platform(stack: dict[str, str], seeded_province: dict[str, Any]) -> Iterator[Platform]:
+def platform(
+    stack: dict[str, str], seeded_province: dict[str, Any], request: pytest.FixtureRequest
+) -> Iterator[Platform]:
+    """The platform behind its gateway, for one test module; a module may change the docs
+    service's settings with a `DOCS_SETTINGS` dict of its own."""
     origin = f"http://127.0.0.1:{stack['QLVB_WEB_TEST_PORT']}"
     identity_port = int(stack["QLVB_IDENTITY_TEST_PORT"])
     storage_port = int(stack["QLVB_STORAGE_TEST_PORT"])
@@ -143,6 +147,7 @@ def platform(stack: dict[str, str], seeded_province: dict[str, Any]) -> Iterator
         # Issued files go under object lock (compliance mode); two days is enough for tests.
         issued_retention_days=2,
         log_level="WARNING",
+        **getattr(request.module, "DOCS_SETTINGS", {}),
     )
     servers = [
         ServerThread(lambda: create_identity(identity_settings), identity_port, "identity-web")

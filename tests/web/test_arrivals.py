@@ -21,6 +21,7 @@ from services.common.outbox import Event
 from services.docs.consumers import DELIVERY_RECEIVED, DELIVERY_REVOKED, on_incoming
 from services.docs.files.ocr import ocr_document
 from services.docs.files.storage_client import StorageClient
+from services.docs.jobs import check_incoming_signatures
 from services.docs.settings import load as load_docs
 from tests.docs.conftest import UBND_TINH
 from tests.signing.documents import draft_pdf
@@ -179,3 +180,46 @@ def test_the_sender_revokes_and_the_clerk_agrees_on_the_card(
     page.get_by_test_id("changes").get_by_role("button", name="Đồng ý").click()
     expect(page.get_by_test_id("changes")).to_contain_text("Đã đồng ý")
     expect(page.locator(".badges")).to_contain_text("Đã thu hồi")
+
+
+def test_the_card_shows_each_files_stored_signature_verdict(
+    people: Callable[[str], Person], stack: dict[str, str], tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    clerk = people("vanthu")
+    page = clerk.go("/incoming/new")
+    page.fill("input[name=sender_name]", "Sở Xây dựng")
+    page.fill("input[name=number_symbol]", f"{marker[:4]}/SXD-QLN")
+    page.fill("input[name=issued_on]", "2026-11-19")
+    page.fill("textarea[name=subject]", f"Về việc kiểm tra chất lượng công trình {marker}")
+    scan = tmp_path / "cong-van.pdf"
+    scan.write_bytes(draft_pdf(1))
+    page.set_input_files("input[name=scan]", str(scan))
+    page.click("button[type=submit].primary")
+    verdict = page.get_by_test_id("file-verdict")
+    expect(verdict).to_contain_text("Chưa kiểm tra chữ ký số")
+    document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
+
+    async def check() -> int:
+        settings = load_docs()
+        db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+        async with httpx.AsyncClient(timeout=120) as http:
+            tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, http)
+            storage = StorageClient(
+                f"http://127.0.0.1:{stack['QLVB_STORAGE_TEST_PORT']}", http, tokens
+            )
+            ctx = {"db": db, "settings": settings, "storage": storage}
+            try:
+                return await check_incoming_signatures(
+                    ctx, tenant=UBND_TINH, target=str(document_id)
+                )
+            finally:
+                await db.dispose()
+
+    # What the docs worker's job does after the reception, run here.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, check()).result() == 1
+    page.reload()
+    expect(page.get_by_test_id("file-verdict")).to_contain_text("Không có chữ ký số")
+    expect(page.locator("ol.history")).to_contain_text("Kiểm tra chữ ký số")
+    clerk.shot("incoming-signature-verdict")

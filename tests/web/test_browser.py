@@ -206,3 +206,8 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     expect(page.get_by_test_id("signature-check")).to_contain_text("Văn bản có 2 chữ ký số")
     expect(page.get_by_test_id("verdict")).to_have_text("Hợp lệ")
     clerk.shot("signature-check")
+    # The report is stored with the file; checking again stores a fresh one.
+    page.get_by_test_id("check-again").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Đã kiểm tra lại chữ ký số")
+    expect(page.get_by_test_id("verdict")).to_have_text("Hợp lệ")
+    expect(page.get_by_test_id("checked-at")).to_contain_text("vanthu")

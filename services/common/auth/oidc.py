@@ -70,20 +70,26 @@ class OidcClient:
         self._authorization_url = f"{settings.issuer}/protocol/openid-connect/auth"
         self._logout_url = f"{settings.issuer}/protocol/openid-connect/logout"
 
-    def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.client_id,
-                "redirect_uri": self.redirect_uri,
-                "scope": "openid",
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": code_challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        return f"{self._authorization_url}?{query}"
+    def authorization_url(
+        self, *, state: str, nonce: str, code_challenge: str, reauthenticate: bool = False
+    ) -> str:
+        """With `reauthenticate` (a signature needs a fresh authentication), Keycloak asks for
+        the password even within its own session: `prompt=login` (OIDC Core 3.1.2.1), and
+        `max_age=0` so that the ID token states `auth_time`. `max_age=0` alone is not enough:
+        Keycloak counts whole seconds and lets a login of the same second pass."""
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": "openid",
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        if reauthenticate:
+            params |= {"prompt": "login", "max_age": "0"}
+        return f"{self._authorization_url}?{urlencode(params)}"
 
     async def exchange_code(self, code: str, code_verifier: str) -> TokenResponse:
         return await self._token(

@@ -479,6 +479,15 @@ class IncomingChanges:
                 logger.warning(
                     "ocr not queued", extra={"document_id": str(target.id), "error": repr(exc)}
                 )
+        if "files" in data.get("changed", {}) and self.incoming.jobs is not None:
+            # The files sent again get their signatures checked, as on arrival.
+            try:
+                await self.incoming.jobs.check_signatures(tenant_id, target.id)
+            except Exception as exc:
+                logger.warning(
+                    "signature check not queued",
+                    extra={"document_id": str(target.id), "error": repr(exc)},
+                )
         return await self.incoming.card(tenant_id, principal, document_id)
 
     async def _document(

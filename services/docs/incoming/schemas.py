@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from services.docs.catalog.types import Confidentiality, Urgency
+from services.docs.signatures.schemas import SignatureCheck
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -22,6 +23,13 @@ class FileRef(msgspec.Struct, kw_only=True):
     sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
     size: Annotated[int, msgspec.Meta(ge=1)]
     role: Literal["main", "attachment"] = "main"
+
+
+class DocumentFile(FileRef, kw_only=True):
+    """A file as the document's card lists it: with the verdict of its stored signature
+    validation report, none until the worker has checked it (or when it is not a PDF)."""
+
+    signature_check: SignatureCheck | None = None
 
 
 class IncomingFields(msgspec.Struct, kw_only=True):
@@ -171,7 +179,7 @@ class DocumentCard(DocumentSummary, kw_only=True):
     registered_at: dt.datetime | None
     result: str | None
     return_reason: str | None
-    files: list[FileRef]
+    files: list[DocumentFile]
     assignments: list[AssignmentView]
     history: list[HistoryEntry]
     # What the sender asked to change after sending it (edXML business 1-3), and the outcome.

@@ -32,6 +32,7 @@ from services.docs.incoming.schemas import (
     AssignmentView,
     Completion,
     DocumentCard,
+    DocumentFile,
     DocumentSummary,
     ExtensionRequest,
     FileRef,
@@ -43,6 +44,7 @@ from services.docs.incoming.schemas import (
 )
 from services.docs.registers.numbering import next_number
 from services.docs.registers.service import INCOMING, default_register_id, ensure_defaults
+from services.docs.signatures import reports
 from services.docs.tables import (
     assignment,
     audit_entry,
@@ -85,6 +87,8 @@ class JobQueue(Protocol):
     """Where follow-up work goes (the docs worker's saq queue)."""
 
     async def ocr(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None: ...
+
+    async def check_signatures(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None: ...
 
 
 @runtime_checkable  # handlers receive it as a dependency, which Litestar type-checks
@@ -201,7 +205,7 @@ def _card_of(
         registered_at=values["registered_at"],
         result=values["result"],
         return_reason=values["return_reason"],
-        files=list(files),
+        files=[DocumentFile(**msgspec.structs.asdict(f)) for f in files],
         assignments=[],
         history=[
             HistoryEntry(
@@ -458,8 +462,18 @@ class IncomingService:
         return card
 
     async def _after_reception(self, tenant_id: uuid.UUID, card: DocumentCard) -> None:
+        if self.jobs is None or not card.files:
+            return
+        # Signatures are checked in the background; the worker's sweep redoes a lost job.
+        try:
+            await self.jobs.check_signatures(tenant_id, card.id)
+        except Exception as exc:  # the reception is committed whatever happens here
+            logger.warning(
+                "signature check not queued",
+                extra={"document_id": str(card.id), "error": repr(exc)},
+            )
         # Scans become searchable in the background; a lost job only delays search.
-        if self.jobs is None or not any(f.role == "main" for f in card.files):
+        if not any(f.role == "main" for f in card.files):
             return
         try:
             await self.jobs.ocr(tenant_id, card.id)
@@ -903,6 +917,7 @@ class IncomingService:
         ).all()
         summary = _summary(row, today())
         changes = await changes_of(conn, tenant_id, document_id)
+        checks = await reports.checks_of(conn, tenant_id, [(f.object_id, f.sha256) for f in files])
         return DocumentCard(
             **msgspec.structs.asdict(summary),
             source=row.source,
@@ -914,12 +929,13 @@ class IncomingService:
             result=row.result,
             return_reason=row.return_reason,
             files=[
-                FileRef(
+                DocumentFile(
                     object_id=f.object_id,
                     file_name=f.file_name,
                     sha256=f.sha256,
                     size=f.size,
                     role=f.role,
+                    signature_check=checks.get((f.object_id, f.sha256)),
                 )
                 for f in files
             ],

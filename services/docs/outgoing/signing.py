@@ -26,10 +26,11 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, replace
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from asn1crypto import cms, x509  # type: ignore[import-untyped]
@@ -71,6 +72,7 @@ from services.docs.signatures.forms import (
     fill_number_fields,
     finalise,
 )
+from services.docs.signatures.freshness import is_fresh, require_fresh_authentication
 from services.docs.signatures.layout import (
     INITIALS_FIELDS,
     LEADER_FIELD,
@@ -107,6 +109,8 @@ from services.docs.tables import (
     outgoing_version,
     signing_session,
 )
+
+logger = logging.getLogger("qlvb.docs.signing")
 
 INITIALS, LEADER, SEAL = "initials", "leader", "seal"
 _signatures = metrics.get_meter("qlvb.docs").create_counter(
@@ -280,11 +284,22 @@ def raw_signature(value: bytes, prepared: PreparedSignature) -> bytes:
     return signature
 
 
+class ValidationJobs(Protocol):
+    """Where the validation of a signed file goes (the docs worker's saq queue)."""
+
+    async def check_outgoing_signatures(
+        self, tenant_id: uuid.UUID, outgoing_id: uuid.UUID
+    ) -> None: ...
+
+
 class OutgoingSigning:
-    def __init__(self, desk: SignatureDesk, agencies: Agencies) -> None:
+    def __init__(
+        self, desk: SignatureDesk, agencies: Agencies, jobs: ValidationJobs | None = None
+    ) -> None:
         self.desk = desk
         self.db = desk.db
         self.agencies = agencies
+        self.jobs = jobs
 
     # -- planning -----------------------------------------------------------------------------
 
@@ -630,6 +645,13 @@ class OutgoingSigning:
 
     # -- signing ------------------------------------------------------------------------------
 
+    def login_is_fresh(self, principal: Principal) -> bool:
+        return is_fresh(principal, self.desk.signers.settings.fresh_auth_seconds)
+
+    def require_fresh_login(self, principal: Principal) -> None:
+        """Before anything is reserved, unlocked or signed: the signer logged in recently."""
+        require_fresh_authentication(principal, self.desk.signers.settings.fresh_auth_seconds)
+
     async def sign_with_pin(
         self,
         tenant_id: uuid.UUID,
@@ -640,6 +662,7 @@ class OutgoingSigning:
         options: SigningOptions,
         acting_for: ActingFor | None = None,
     ) -> None:
+        self.require_fresh_login(principal)
         if kind == SEAL:
             await self.hold_number(tenant_id, principal, outgoing_id, options)
         async with self.db.transaction(tenant_id, read_only=True) as conn:
@@ -667,6 +690,7 @@ class OutgoingSigning:
         options: SigningOptions,
         acting_for: ActingFor | None = None,
     ) -> PreparedSignatureView:
+        self.require_fresh_login(principal)
         presented = parse_certificate(certificate_text)
         if kind == SEAL:
             await self.hold_number(tenant_id, principal, outgoing_id, options)
@@ -741,6 +765,7 @@ class OutgoingSigning:
         signature: bytes,
         acting_for: ActingFor | None = None,
     ) -> None:
+        self.require_fresh_login(principal)
         async with self.db.transaction(tenant_id, read_only=True) as conn:
             await fetch(conn, tenant_id, outgoing_id)
             session = (
@@ -894,6 +919,16 @@ class OutgoingSigning:
                 "Bước ký này vừa được thực hiện.", "This signature was just made."
             ) from exc
         _signatures.add(1, {"kind": step.kind, "method": method})
+        if self.jobs is not None:
+            # The signed file's validation report is stored in the background; the worker's
+            # sweep redoes a lost job.
+            try:
+                await self.jobs.check_outgoing_signatures(tenant_id, step.outgoing_id)
+            except Exception as exc:  # the signature is recorded whatever happens here
+                logger.warning(
+                    "signature check not queued",
+                    extra={"outgoing_id": str(step.outgoing_id), "error": repr(exc)},
+                )
 
     async def _approve(
         self,

@@ -1,5 +1,6 @@
-"""HTTP API of signing credentials: each person enrols their own certificate, the agency's
-admin enrols the agency's seal; nobody ever reads a key back."""
+"""HTTP API of signatures: signing credentials (each person enrols their own certificate, the
+agency's admin enrols the agency's seal; nobody ever reads a key back), and the validation
+reports stored with a document's files."""
 
 from __future__ import annotations
 
@@ -7,17 +8,22 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK
 
 from services.common.auth.guards import requires_agency, requires_role
 from services.common.auth.principal import Principal, Role
 from services.common.problems import InvalidInput
-from services.docs.incoming.service import Directory
+from services.docs.files.listed import incoming_file, outgoing_file
+from services.docs.incoming.service import Directory, IncomingService
 from services.docs.outgoing.agencies import Agencies
+from services.docs.outgoing.service import OutgoingService
 from services.docs.signatures import credentials
 from services.docs.signatures.credentials import CredentialStore, CredentialView
+from services.docs.signatures.reports import SignatureReports, Target
+from services.docs.signatures.schemas import StoredReport
 
 Image = Annotated[bytes, msgspec.Meta(min_length=8, max_length=credentials.MAX_IMAGE_BYTES)]
 
@@ -128,3 +134,88 @@ class CredentialController(Controller):
         data: JSONBody[EnrolRequest],
     ) -> CredentialView:
         return await signing_credentials.enrol(tenant_id, request.user, credentials.AGENCY, data)
+
+
+INCOMING_FILE = "/incoming/{document_id:uuid}/files/{object_id:uuid}/signatures"
+OUTGOING_FILE = "/outgoing/{outgoing_id:uuid}/files/{object_id:uuid}/signatures"
+
+
+class SignatureReportController(Controller):
+    """A document's file and its stored validation report. The card decides first whether the
+    caller sees the document at all (another agency's is not found), then whether it lists
+    the file."""
+
+    path = "/api/v1"
+    tags = ("signing",)
+    guards = (requires_agency,)
+
+    @get(INCOMING_FILE, summary="Báo cáo kiểm tra chữ ký số đã lưu của tệp văn bản đến")
+    async def incoming_report(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        signature_reports: NamedDependency[SignatureReports],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> StoredReport:
+        card = await incoming.card(tenant_id, request.user, document_id)
+        return await signature_reports.report(tenant_id, incoming_file(card, object_id))
+
+    @post(
+        INCOMING_FILE,
+        status_code=HTTP_200_OK,
+        summary="Kiểm tra lại chữ ký số của tệp văn bản đến, lưu báo cáo mới",
+    )
+    async def check_incoming(
+        self,
+        request: Request[Principal, Any, Any],
+        incoming: NamedDependency[IncomingService],
+        signature_reports: NamedDependency[SignatureReports],
+        tenant_id: NamedDependency[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> StoredReport:
+        card = await incoming.card(tenant_id, request.user, document_id)
+        return await signature_reports.check(
+            tenant_id,
+            request.user,
+            Target("incoming", document_id),
+            incoming_file(card, object_id),
+            again=True,
+        )
+
+    @get(OUTGOING_FILE, summary="Báo cáo kiểm tra chữ ký số đã lưu của tệp văn bản đi")
+    async def outgoing_report(
+        self,
+        outgoing: NamedDependency[OutgoingService],
+        signature_reports: NamedDependency[SignatureReports],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> StoredReport:
+        card = await outgoing.card(tenant_id, outgoing_id)
+        return await signature_reports.report(tenant_id, outgoing_file(card, object_id))
+
+    @post(
+        OUTGOING_FILE,
+        status_code=HTTP_200_OK,
+        summary="Kiểm tra lại chữ ký số của tệp văn bản đi, lưu báo cáo mới",
+    )
+    async def check_outgoing(
+        self,
+        request: Request[Principal, Any, Any],
+        outgoing: NamedDependency[OutgoingService],
+        signature_reports: NamedDependency[SignatureReports],
+        tenant_id: NamedDependency[uuid.UUID],
+        outgoing_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> StoredReport:
+        card = await outgoing.card(tenant_id, outgoing_id)
+        return await signature_reports.check(
+            tenant_id,
+            request.user,
+            Target("outgoing", outgoing_id),
+            outgoing_file(card, object_id),
+            again=True,
+        )

@@ -42,6 +42,19 @@ def credential_box(settings: DocsSettings) -> SecretBox | None:
     return SecretBox(keys, what="QLVB_DOCS_CREDENTIAL_KEYS") if keys else None
 
 
+def signers_from_settings(settings: DocsSettings) -> Signers:
+    """The agencies' signers and trust stores over the operator's roots (settings); the web
+    check, the API and the worker's validation all trust exactly these."""
+    return Signers(
+        SigningSettings(
+            tsa_url=settings.signing_tsa_url or None,
+            fresh_auth_seconds=settings.signing_fresh_auth_seconds,
+        ),
+        roots=certificates_from_files(settings.signing_trust_roots),
+        intermediates=certificates_from_files(settings.signing_intermediates),
+    )
+
+
 class SignatureDesk:
     def __init__(
         self,
@@ -62,17 +75,11 @@ class SignatureDesk:
     def from_settings(
         cls, settings: DocsSettings, db: Database, files: SignedFiles
     ) -> SignatureDesk:
-        signing = SigningSettings(tsa_url=settings.signing_tsa_url or None)
-        signers = Signers(
-            signing,
-            roots=certificates_from_files(settings.signing_trust_roots),
-            intermediates=certificates_from_files(settings.signing_intermediates),
-        )
         return cls(
             db,
             files,
             CredentialStore(db, credential_box(settings)),
-            signers,
+            signers_from_settings(settings),
             retention_days=settings.issued_retention_days,
         )
 

@@ -104,10 +104,25 @@ class ValidationReport(msgspec.Struct, frozen=True, kw_only=True):
     validated_at: datetime
     verdict: Verdict
     signatures: tuple[SignatureReport, ...]
+    # Why the file itself could not be read (`unreadable_report`); its signatures then are not
+    # known at all.
+    problems: tuple[str, ...] = ()
 
 
 def report_json(report: ValidationReport) -> bytes:
     return msgspec.json.encode(report)
+
+
+def unreadable_report(document_sha256: str, problem: str) -> ValidationReport:
+    """The report of a file that is not a readable PDF (`corrupt`, `encrypted`, `too-large`):
+    nothing in it can be verified, so nothing in it can be relied on."""
+    return ValidationReport(
+        document_sha256=document_sha256,
+        validated_at=datetime.now(VIETNAM_TIME).replace(microsecond=0),
+        verdict=Verdict.INVALID,
+        signatures=(),
+        problems=(problem,),
+    )
 
 
 def _name_part(cert: x509.Certificate, key: str) -> str | None:
@@ -352,6 +367,11 @@ _PROBLEM_VI = {
     "timestamp-untrusted": "dấu thời gian không do tổ chức tin cậy cấp",
     "malformed": "chữ ký bị lỗi định dạng",
 }
+_UNREADABLE_VI = {
+    "corrupt": "tệp không phải PDF hợp lệ hoặc đã bị hỏng",
+    "encrypted": "tệp PDF được mã hóa",
+    "too-large": "tệp quá lớn để kiểm tra",
+}
 _CHANGES_VI = {
     LaterChanges.NONE: "Chữ ký bao phủ toàn bộ tệp.",
     LaterChanges.VALIDATION_DATA: "Sau chữ ký chỉ bổ sung dữ liệu kiểm tra hiệu lực.",
@@ -368,6 +388,9 @@ def _when(moment: datetime) -> str:
 def summary_vi(report: ValidationReport) -> str:
     """The report as Vietnamese sentences, one paragraph per signature."""
     count = len(report.signatures)
+    if report.problems:
+        why = "; ".join(_UNREADABLE_VI.get(p, p) for p in report.problems)
+        return f"Không kiểm tra được chữ ký số: {why}. Kết luận: {_VERDICT_VI[report.verdict]}."
     if not count:
         return "Văn bản không có chữ ký số."
     lines = [f"Văn bản có {count} chữ ký số. Kết luận: {_VERDICT_VI[report.verdict]}."]

@@ -1,5 +1,6 @@
 """Page forms into the API's own request bodies, so a form is checked by the same rules as the
-JSON API; uploads into stored files and stored files back to the browser."""
+JSON API; uploads into stored files and stored files back to the browser (files/listed.py finds a
+card's file by id)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.response import File
 
-from services.common.problems import InvalidInput, NotFound
+from services.common.problems import InvalidInput
 from services.docs.files.storage_client import StorageClient, StorageError
-from services.docs.incoming.schemas import DocumentCard, FileRef
-from services.docs.outgoing.schemas import OutgoingCard
+from services.docs.incoming.schemas import FileRef
 
 T = TypeVar("T")
 # What a page upload may weigh: a scanned document of a few hundred pages.
@@ -88,40 +88,6 @@ async def store_upload(
         sha256=stored["sha256"],
         size=int(stored["size"]),
     )
-
-
-class CardFile(msgspec.Struct, frozen=True):
-    """A file a document's card lists: what the browser may fetch or check."""
-
-    object_id: uuid.UUID
-    sha256: str
-    file_name: str
-
-
-def incoming_file(card: DocumentCard, object_id: uuid.UUID) -> CardFile:
-    found = next((f for f in card.files if f.object_id == object_id), None)
-    if found is None:
-        raise _no_such_file()
-    return CardFile(found.object_id, found.sha256, found.file_name)
-
-
-def outgoing_file(card: OutgoingCard, object_id: uuid.UUID) -> CardFile:
-    """Draft versions, the signed file each signature produced, and the current file."""
-    files = [CardFile(v.object_id, v.sha256, v.file_name) for v in card.versions]
-    files += [
-        CardFile(s.object_id, s.sha256, f"{s.kind}-v{s.version}.pdf") for s in card.signatures
-    ]
-    if card.current_file is not None:
-        current = card.current_file
-        files.append(CardFile(current.object_id, current.sha256, current.file_name))
-    found = next((f for f in files if f.object_id == object_id), None)
-    if found is None:
-        raise _no_such_file()
-    return found
-
-
-def _no_such_file() -> NotFound:
-    return NotFound("Văn bản không có tệp này.", "The document has no such file.")
 
 
 async def stored_file(

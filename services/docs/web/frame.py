@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, Router
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -22,6 +23,7 @@ from services.common.auth.web_sessions import SessionStore
 from services.common.db import is_unavailable
 from services.common.problems import Problem
 from services.docs.outgoing.agencies import Agencies
+from services.docs.signing.errors import ReauthenticationRequired
 from services.docs.web.auth import (
     AgencyRequired,
     LoginRequired,
@@ -119,11 +121,20 @@ def agency_required(request: Request[Any, Any, Any], exc: AgencyRequired) -> Res
     return _redirect(request, "/agency")
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any], status: int, message: str, *, login_again: str = ""
+) -> Response[Any]:
     t = translator(request)
     return Template(
         "error.html.j2",
-        context={"t": t, "viewer": None, "agencies": [], "message": message, "status": status},
+        context={
+            "t": t,
+            "viewer": None,
+            "agencies": [],
+            "message": message,
+            "status": status,
+            "login_again": login_again,
+        },
         status_code=status,
     )
 
@@ -132,6 +143,22 @@ def problem_page(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]
     t = translator(request)
     return _error_page(
         request, exc.status, t.problem(exc.detail_vi or exc.title_vi, exc.detail_en or exc.title_en)
+    )
+
+
+def reauthentication_page(
+    request: Request[Any, Any, Any], exc: ReauthenticationRequired
+) -> Response[Any]:
+    """A signature asked of a login too old: why, and one click to log in again (Keycloak asks
+    for the password whatever its own session) and come back to the document."""
+    parts = request.url.path.strip("/").split("/")
+    document = "/" + "/".join(parts[:2]) if parts[0] in ("incoming", "outgoing") else "/"
+    t = translator(request)
+    return _error_page(
+        request,
+        exc.status,
+        t.problem(exc.detail_vi or exc.title_vi, exc.detail_en or exc.title_en),
+        login_again="/auth/login?" + urlencode({"next": document, "reauth": "true"}),
     )
 
 
@@ -188,6 +215,7 @@ def web_router(handlers: list[ControllerRouterHandler]) -> Router:
         exception_handlers={
             LoginRequired: login_required,
             AgencyRequired: agency_required,
+            ReauthenticationRequired: reauthentication_page,
             Problem: problem_page,
             HTTPException: http_error_page,
             Exception: unexpected_page,

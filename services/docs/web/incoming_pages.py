@@ -19,6 +19,7 @@ from services.common.auth.principal import Role
 from services.common.problems import Conflict, InvalidInput
 from services.docs.catalog.types import DOCUMENT_TYPES
 from services.docs.dossiers.disposition import attachment
+from services.docs.files.listed import incoming_file
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.changes import IncomingChanges
 from services.docs.incoming.schemas import (
@@ -49,7 +50,6 @@ from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.downloads import DownloadToken, delivered
 from services.docs.web.forms import (
     convert,
-    incoming_file,
     store_upload,
     stored_file,
     text,

@@ -17,6 +17,7 @@ from litestar.response import File, Redirect, Template
 from services.common.auth.principal import Role
 from services.common.problems import InvalidInput
 from services.docs.catalog.types import DOCUMENT_TYPES
+from services.docs.files.listed import outgoing_file
 from services.docs.files.storage_client import StorageClient
 from services.docs.incoming.service import Directory, IncomingService
 from services.docs.outgoing.schemas import (
@@ -27,7 +28,7 @@ from services.docs.outgoing.schemas import (
 )
 from services.docs.outgoing.service import OutgoingService
 from services.docs.web.auth import Viewer, check_same_origin
-from services.docs.web.forms import convert, outgoing_file, store_upload, stored_file, text
+from services.docs.web.forms import convert, store_upload, stored_file, text
 from services.docs.web.frame import page
 from services.docs.web.worklist import Worklist
 
@@ -148,6 +149,9 @@ class OutgoingPages(Controller):
             "issue": card.state == "approved" and viewer.principal.has_role(Role.CLERK),
         }
         members = await directory.members(viewer.tenant_id) if can["submit"] else []
+        # A signature needs a recent login: say so before the PIN is typed, not after.
+        signing = outgoing.signing
+        fresh_login = signing is None or signing.login_is_fresh(viewer.principal)
         return await page(
             request,
             viewer,
@@ -156,6 +160,7 @@ class OutgoingPages(Controller):
             can=can,
             current=current,
             members=members,
+            fresh_login=fresh_login,
         )
 
     @get("/{outgoing_id:uuid}/files/{object_id:uuid}", name="web.outgoing.file")

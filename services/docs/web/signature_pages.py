@@ -1,87 +1,131 @@
 """The signature check of a document's PDF, in plain Vietnamese: who signed, whether the
-signature holds, whether the file changed since, and what is still unknown."""
+signature holds, whether the file changed since, and what is still unknown.
+
+The page shows the report stored with the file (signatures/reports.py) when it describes the
+file's bytes; a file nobody checked yet is checked now and its report stored. "Check again"
+validates anew and replaces the stored report: trust and revocation change with time."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from services.common.db import Database
-from services.common.problems import InvalidInput
-from services.docs.files.storage_client import StorageClient
+from services.docs.files.listed import CardFile, incoming_file, outgoing_file
 from services.docs.incoming.service import IncomingService
 from services.docs.outgoing.service import OutgoingService
-from services.docs.signatures.trust import Signers
-from services.docs.signing.validation import summary_vi, validate_pdf
-from services.docs.web.auth import Viewer
-from services.docs.web.forms import CardFile, incoming_file, outgoing_file
+from services.docs.signatures.reports import SYSTEM, NotCheckedYet, SignatureReports, Target
+from services.docs.signatures.schemas import StoredReport
+from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.frame import page
 
-# A signed PDF is read whole to be validated; scans of hundreds of pages stay well below this.
-MAX_PDF_BYTES = 200 * 1024 * 1024
+INCOMING = "/incoming/{document_id:uuid}/files/{object_id:uuid}/signatures"
+OUTGOING = "/outgoing/{outgoing_id:uuid}/files/{object_id:uuid}/signatures"
 
 
 class SignaturePages(Controller):
     path = "/"
 
-    @get("/incoming/{document_id:uuid}/files/{object_id:uuid}/signatures", name="web.incoming.sig")
+    @get(INCOMING, name="web.incoming.sig")
     async def incoming_file(
         self,
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         incoming: NamedDependency[IncomingService],
-        storage: NamedDependency[StorageClient],
-        db: NamedDependency[Database],
-        signers: NamedDependency[Signers],
+        signature_reports: NamedDependency[SignatureReports],
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> Template:
         card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
-        return await _check(request, viewer, storage, db, signers, incoming_file(card, object_id))
+        target = Target("incoming", document_id)
+        found = incoming_file(card, object_id)
+        stored = await _stored_or_checked(viewer, signature_reports, target, found)
+        return await _page(request, viewer, target, found, stored)
 
-    @get("/outgoing/{outgoing_id:uuid}/files/{object_id:uuid}/signatures", name="web.outgoing.sig")
+    @post(INCOMING, name="web.incoming.sig_again", status_code=303)
+    async def incoming_again(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        incoming: NamedDependency[IncomingService],
+        signature_reports: NamedDependency[SignatureReports],
+        document_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        check_same_origin(request)
+        card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
+        target = Target("incoming", document_id)
+        found = incoming_file(card, object_id)
+        await signature_reports.check(viewer.tenant_id, viewer.principal, target, found, again=True)
+        return _checked(request)
+
+    @get(OUTGOING, name="web.outgoing.sig")
     async def outgoing_file(
         self,
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         outgoing: NamedDependency[OutgoingService],
-        storage: NamedDependency[StorageClient],
-        db: NamedDependency[Database],
-        signers: NamedDependency[Signers],
+        signature_reports: NamedDependency[SignatureReports],
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> Template:
         card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        return await _check(request, viewer, storage, db, signers, outgoing_file(card, object_id))
+        target = Target("outgoing", outgoing_id)
+        found = outgoing_file(card, object_id)
+        stored = await _stored_or_checked(viewer, signature_reports, target, found)
+        return await _page(request, viewer, target, found, stored)
+
+    @post(OUTGOING, name="web.outgoing.sig_again", status_code=303)
+    async def outgoing_again(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        outgoing: NamedDependency[OutgoingService],
+        signature_reports: NamedDependency[SignatureReports],
+        outgoing_id: FromPath[uuid.UUID],
+        object_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        check_same_origin(request)
+        card = await outgoing.card(viewer.tenant_id, outgoing_id)
+        target = Target("outgoing", outgoing_id)
+        found = outgoing_file(card, object_id)
+        await signature_reports.check(viewer.tenant_id, viewer.principal, target, found, again=True)
+        return _checked(request)
 
 
-async def _check(
+async def _stored_or_checked(
+    viewer: Viewer, reports: SignatureReports, target: Target, found: CardFile
+) -> StoredReport:
+    try:
+        return await reports.report(viewer.tenant_id, found)
+    except NotCheckedYet:
+        # The worker has not come to it yet: check it now, and keep the report for everyone.
+        return await reports.check(viewer.tenant_id, viewer.principal, target, found, again=False)
+
+
+def _checked(request: Request[Any, Any, Any]) -> Redirect:
+    return Redirect(f"{request.url.path}?ok=signatures_checked", status_code=303)
+
+
+async def _page(
     request: Request[Any, Any, Any],
     viewer: Viewer,
-    storage: StorageClient,
-    db: Database,
-    signers: Signers,
+    target: Target,
     found: CardFile,
+    stored: StoredReport,
 ) -> Template:
-    if not found.file_name.lower().endswith(".pdf"):
-        raise InvalidInput(
-            "Chỉ kiểm tra được chữ ký số trên tệp PDF.", "Only PDF signatures can be checked."
-        )
-    data = await storage.read(viewer.tenant_id, found.object_id, found.sha256, MAX_PDF_BYTES)
-    async with db.transaction(viewer.tenant_id, read_only=True) as conn:
-        trust = await signers.trust(conn, viewer.tenant_id)
-    # Without trusted roots nothing can be confirmed, and the CAs are not worth asking.
-    report = await validate_pdf(data, trust, allow_fetching=bool(trust.roots))
     return await page(
         request,
         viewer,
         "signature_check.html.j2",
-        report=report,
-        summary=summary_vi(report).splitlines(),
+        stored=stored,
+        report=stored.report,
+        summary=stored.summary_vi.splitlines(),
         file_name=found.file_name,
+        by_system=stored.checked_by == SYSTEM.username,
+        card_path=f"/{target.kind}/{target.id}",
     )

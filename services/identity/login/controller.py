@@ -98,8 +98,12 @@ class LoginController(Controller):
         request: Request[Any, Any, Any],
         web_login: NamedDependency[WebLogin],
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+        # Ask for the password again even within Keycloak's session (before a signature).
+        reauth: Annotated[bool, QueryParameter()] = False,
     ) -> Redirect:
-        start = await web_login.begin(next_path, request.cookies.get(LOGIN_COOKIE))
+        start = await web_login.begin(
+            next_path, request.cookies.get(LOGIN_COOKIE), reauthenticate=reauth
+        )
         cookie = Cookie(
             key=LOGIN_COOKIE,
             value=start.browser_key,

@@ -146,9 +146,13 @@ class WebLogin:
             cookie_secure=settings.web.cookie_secure,
         )
 
-    async def begin(self, next_path: str | None, browser_key: str | None) -> LoginStart:
+    async def begin(
+        self, next_path: str | None, browser_key: str | None, *, reauthenticate: bool = False
+    ) -> LoginStart:
         """A pending login and the Keycloak URL to send the browser to. The browser keeps its
-        login cookie when it has one, so logins started in two tabs both finish."""
+        login cookie when it has one, so logins started in two tabs both finish. With
+        `reauthenticate`, Keycloak asks for the password even within its own session (a
+        signature needs a recent login, services/docs/signatures/freshness.py)."""
         if browser_key is None or not _url_safe(browser_key) or len(browser_key) != 43:
             browser_key = new_secret()
         state, nonce = new_secret(), new_secret()
@@ -157,7 +161,12 @@ class WebLogin:
         await self._redis.set(
             PENDING_KEY + state, msgspec.json.encode(pending), ex=self.login_timeout_seconds
         )
-        url = self._oidc.authorization_url(state=state, nonce=nonce, code_challenge=challenge)
+        url = self._oidc.authorization_url(
+            state=state,
+            nonce=nonce,
+            code_challenge=challenge,
+            reauthenticate=reauthenticate,
+        )
         return LoginStart(url, browser_key)
 
     async def complete(
