@@ -16,7 +16,7 @@ from services.storage.settings import StorageSettings, load
 def create_app(settings: StorageSettings | None = None) -> Litestar:
     settings = settings or load()
     resources = Resources(settings)
-    store = ObjectStore(settings, resources.http)
+    store = ObjectStore(settings)
     objects = ObjectService(resources.db, store, settings)
 
     async def provide_objects() -> ObjectService:
