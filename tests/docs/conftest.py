@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
@@ -24,6 +25,7 @@ from services.docs.signatures.delegations import IdentityDelegations
 from services.identity.agencies.seed import seed_province
 from services.identity.app import create_app as create_identity
 from services.identity.settings import load as load_identity
+from services.identity.tables import person
 from services.storage.app import create_app as create_storage
 from tests.conftest import FreshTokens
 from tests.storage.conftest import storage_settings
@@ -41,6 +43,19 @@ async def province() -> dict[str, Any]:
     finally:
         await db.dispose()
     return data
+
+
+async def person_id(username: str) -> uuid.UUID:
+    """A demo person's id, read straight from identity's database."""
+    db = Database.from_url(load_identity().database_url, pool_size=1)
+    try:
+        async with db.transaction(None, read_only=True) as conn:
+            found: uuid.UUID = (
+                await conn.execute(select(person.c.id).where(person.c.username == username))
+            ).scalar_one()
+            return found
+    finally:
+        await db.dispose()
 
 
 @dataclass

@@ -4,30 +4,13 @@ delegation in force may do the leader's work, and every step records both people
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from services.common.db import Database
-from services.identity.settings import load as load_identity
-from services.identity.tables import person
-from tests.docs.conftest import Docs
+from tests.docs.conftest import Docs, person_id
 from tests.docs.test_incoming_workflow import paper
-
-
-async def person_id(username: str) -> uuid.UUID:
-    db = Database.from_url(load_identity().database_url, pool_size=1)
-    try:
-        async with db.transaction(None, read_only=True) as conn:
-            found: uuid.UUID = (
-                await conn.execute(select(person.c.id).where(person.c.username == username))
-            ).scalar_one()
-            return found
-    finally:
-        await db.dispose()
 
 
 async def revoke_delegations_of(docs: Docs, delegator: str) -> None:

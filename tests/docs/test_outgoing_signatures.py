@@ -47,11 +47,9 @@ from services.docs.signatures.forms import date_text
 from services.docs.signing import TrustStore, Verdict, validate_pdf
 from services.docs.tables import outbox, processed_event
 from services.identity.app import create_app as create_identity
-from services.identity.settings import load as load_identity
-from services.identity.tables import person
 from services.interchange.deliveries.outbound import decode_issued
 from services.storage.app import create_app as create_storage
-from tests.docs.conftest import UBND_TINH, Docs
+from tests.docs.conftest import UBND_TINH, Docs, person_id
 from tests.signing.conftest import Poppler, nss_db, pdfsig_blocks, pki, poppler  # noqa: F401
 from tests.signing.documents import initials_png, seal_png, signature_png
 from tests.signing.pki import PASSPHRASE, SigningPki
@@ -383,18 +381,6 @@ async def issued_events(outgoing_id: str) -> list[dict[str, Any]]:
                 select(outbox.c.payload).where(outbox.c.topic == "document.issued")
             )
             return [r.payload for r in rows if r.payload["outgoing_id"] == outgoing_id]
-    finally:
-        await db.dispose()
-
-
-async def person_id(username: str) -> uuid.UUID:
-    db = Database.from_url(load_identity().database_url, pool_size=1)
-    try:
-        async with db.transaction(None, read_only=True) as conn:
-            found: uuid.UUID = (
-                await conn.execute(select(person.c.id).where(person.c.username == username))
-            ).scalar_one()
-            return found
     finally:
         await db.dispose()
 

@@ -16,14 +16,14 @@ from litestar.status_codes import HTTP_200_OK
 from services.common.auth.guards import requires_agency, requires_role
 from services.common.auth.principal import Principal, Role
 from services.common.problems import InvalidInput
-from services.docs.files.listed import incoming_file, outgoing_file
 from services.docs.incoming.service import Directory, IncomingService
 from services.docs.outgoing.agencies import Agencies
 from services.docs.outgoing.service import OutgoingService
 from services.docs.signatures import credentials
 from services.docs.signatures.credentials import CredentialStore, CredentialView
-from services.docs.signatures.reports import SignatureReports, Target
+from services.docs.signatures.reports import SignatureReports
 from services.docs.signatures.schemas import StoredReport
+from services.docs.signatures.targets import incoming_target, outgoing_target
 
 Image = Annotated[bytes, msgspec.Meta(min_length=8, max_length=credentials.MAX_IMAGE_BYTES)]
 
@@ -159,8 +159,8 @@ class SignatureReportController(Controller):
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
-        card = await incoming.card(tenant_id, request.user, document_id)
-        return await signature_reports.report(tenant_id, incoming_file(card, object_id))
+        _, found = await incoming_target(incoming, tenant_id, request.user, document_id, object_id)
+        return await signature_reports.report(tenant_id, found)
 
     @post(
         INCOMING_FILE,
@@ -176,14 +176,10 @@ class SignatureReportController(Controller):
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
-        card = await incoming.card(tenant_id, request.user, document_id)
-        return await signature_reports.check(
-            tenant_id,
-            request.user,
-            Target("incoming", document_id),
-            incoming_file(card, object_id),
-            again=True,
+        target, found = await incoming_target(
+            incoming, tenant_id, request.user, document_id, object_id
         )
+        return await signature_reports.check(tenant_id, request.user, target, found, again=True)
 
     @get(OUTGOING_FILE, summary="Báo cáo kiểm tra chữ ký số đã lưu của tệp văn bản đi")
     async def outgoing_report(
@@ -194,8 +190,8 @@ class SignatureReportController(Controller):
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
-        card = await outgoing.card(tenant_id, outgoing_id)
-        return await signature_reports.report(tenant_id, outgoing_file(card, object_id))
+        _, found = await outgoing_target(outgoing, tenant_id, outgoing_id, object_id)
+        return await signature_reports.report(tenant_id, found)
 
     @post(
         OUTGOING_FILE,
@@ -211,11 +207,5 @@ class SignatureReportController(Controller):
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
-        card = await outgoing.card(tenant_id, outgoing_id)
-        return await signature_reports.check(
-            tenant_id,
-            request.user,
-            Target("outgoing", outgoing_id),
-            outgoing_file(card, object_id),
-            again=True,
-        )
+        target, found = await outgoing_target(outgoing, tenant_id, outgoing_id, object_id)
+        return await signature_reports.check(tenant_id, request.user, target, found, again=True)

@@ -15,11 +15,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from services.docs.files.listed import CardFile, incoming_file, outgoing_file
+from services.docs.files.listed import CardFile
 from services.docs.incoming.service import IncomingService
 from services.docs.outgoing.service import OutgoingService
 from services.docs.signatures.reports import SYSTEM, NotCheckedYet, SignatureReports, Target
 from services.docs.signatures.schemas import StoredReport
+from services.docs.signatures.targets import incoming_target, outgoing_target
 from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.frame import page
 
@@ -40,9 +41,9 @@ class SignaturePages(Controller):
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> Template:
-        card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
-        target = Target("incoming", document_id)
-        found = incoming_file(card, object_id)
+        target, found = await incoming_target(
+            incoming, viewer.tenant_id, viewer.principal, document_id, object_id
+        )
         stored = await _stored_or_checked(viewer, signature_reports, target, found)
         return await _page(request, viewer, target, found, stored)
 
@@ -57,9 +58,9 @@ class SignaturePages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> Redirect:
         check_same_origin(request)
-        card = await incoming.card(viewer.tenant_id, viewer.principal, document_id)
-        target = Target("incoming", document_id)
-        found = incoming_file(card, object_id)
+        target, found = await incoming_target(
+            incoming, viewer.tenant_id, viewer.principal, document_id, object_id
+        )
         await signature_reports.check(viewer.tenant_id, viewer.principal, target, found, again=True)
         return _checked(request)
 
@@ -73,9 +74,7 @@ class SignaturePages(Controller):
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> Template:
-        card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        target = Target("outgoing", outgoing_id)
-        found = outgoing_file(card, object_id)
+        target, found = await outgoing_target(outgoing, viewer.tenant_id, outgoing_id, object_id)
         stored = await _stored_or_checked(viewer, signature_reports, target, found)
         return await _page(request, viewer, target, found, stored)
 
@@ -90,9 +89,7 @@ class SignaturePages(Controller):
         object_id: FromPath[uuid.UUID],
     ) -> Redirect:
         check_same_origin(request)
-        card = await outgoing.card(viewer.tenant_id, outgoing_id)
-        target = Target("outgoing", outgoing_id)
-        found = outgoing_file(card, object_id)
+        target, found = await outgoing_target(outgoing, viewer.tenant_id, outgoing_id, object_id)
         await signature_reports.check(viewer.tenant_id, viewer.principal, target, found, again=True)
         return _checked(request)
 
