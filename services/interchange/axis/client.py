@@ -268,16 +268,7 @@ class AxisClient:
             files=files,
             timeout=self._timeout,
         )
-        try:
-            response = await self._http.send(request, stream=True)
-            try:
-                body = await read_limited(response, limit, operation)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as error:
-            raise unavailable(operation, "timeout") from error
-        except httpx.TransportError as error:
-            raise unavailable(operation, type(error).__name__) from error
+        response, body = await send_limited(self._http, request, limit, operation)
         logger.debug("axis_call", extra={"operation": operation, "status": response.status_code})
         return response, body
 
@@ -451,6 +442,24 @@ def unavailable(operation: str, why: str) -> AxisUnavailable:
 
 def too_large(operation: str, limit: int) -> AxisRefused:
     return AxisRefused(operation, "too-large", f"answer larger than {limit} bytes", 200)
+
+
+async def send_limited(
+    http: httpx.AsyncClient, request: httpx.Request, limit: int, operation: str
+) -> tuple[httpx.Response, bytes]:
+    """Sends a request and reads at most `limit` bytes of the answer; a network failure or a
+    timeout is `AxisUnavailable` (retry later)."""
+    try:
+        response = await http.send(request, stream=True)
+        try:
+            body = await read_limited(response, limit, operation)
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException as error:
+        raise unavailable(operation, "timeout") from error
+    except httpx.TransportError as error:
+        raise unavailable(operation, type(error).__name__) from error
+    return response, body
 
 
 async def read_limited(response: httpx.Response, limit: int, operation: str) -> bytes:

@@ -45,7 +45,7 @@ from services.interchange.axis.client import (
     MessageType,
     ReceivedItem,
     TransportStatus,
-    read_limited,
+    send_limited,
     too_large,
     unavailable,
 )
@@ -226,16 +226,7 @@ class LgspClient:
             files=files,
             timeout=self._timeout,
         )
-        try:
-            response = await self._http.send(request, stream=True)
-            try:
-                body = await read_limited(response, limit, operation)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as error:
-            raise unavailable(operation, "timeout") from error
-        except httpx.TransportError as error:
-            raise unavailable(operation, type(error).__name__) from error
+        response, body = await send_limited(self._http, request, limit, operation)
         logger.debug("lgsp_call", extra={"operation": operation, "status": response.status_code})
         return response.status_code, body
 
