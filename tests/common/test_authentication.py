@@ -71,6 +71,8 @@ async def test_real_keycloak_token_is_accepted(client: AsyncTestClient[Litestar]
     assert body["memberships"][0]["roles"] == ["clerk"]
     # A single membership makes it the active agency.
     assert body["active_agency_id"] == body["memberships"][0]["agency_id"]
+    # Family name first, as Vietnamese writes it (Keycloak's `name` claim is "Lan Nguyễn Thị").
+    assert body["name"] == "Nguyễn Thị Lan"
 
 
 async def test_service_account_token_is_recognised(

@@ -230,6 +230,7 @@ async def test_the_token_carries_the_memberships_the_principal_is_built_from(
         Membership(province.ids[province.codes[2]], province.codes[2], frozenset({Role.CLERK})),
     }
     assert claims["name"] == "Bình Trần Thị"  # Keycloak's full-name mapper: first last
+    assert principal.name == "Trần Thị Bình"  # as Vietnamese writes it: family name first
 
 
 async def test_a_second_push_sends_nothing(

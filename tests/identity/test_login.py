@@ -232,7 +232,7 @@ async def test_login_through_the_keycloak_form_creates_a_session(
     assert session.status_code == 200
     body = session.json()
     assert body["person"]["username"] == "vanthu"
-    assert body["person"]["name"] == "Lan Nguyễn Thị"
+    assert body["person"]["name"] == "Nguyễn Thị Lan"
     assert body["memberships"] == [
         {"agency_id": UBND_ID, "agency_code": "000.00.00.H44", "roles": ["clerk"]}
     ]

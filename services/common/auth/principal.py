@@ -108,6 +108,15 @@ def _membership(raw: Any) -> Membership:
     return msgspec.convert(raw, type=Membership, strict=False)
 
 
+def display_name(claims: dict[str, Any]) -> str:
+    """The person's name as Vietnamese writes it, family name first ("Nguyễn Thị Lan").
+    Keycloak's `name` claim puts the first name (the given name) first ("Lan Nguyễn Thị"), so
+    the name is composed from `family_name` and `given_name` when the token has them."""
+    parts = [claims.get("family_name"), claims.get("given_name")]
+    composed = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return composed or str(claims.get("name", ""))
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         raw_memberships = claims.get("memberships") or []
@@ -126,7 +135,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     return Principal(
         subject=subject,
         username=str(claims.get("preferred_username", "")),
-        name=str(claims.get("name", "")),
+        name=display_name(claims),
         client_id=str(claims.get("azp", "")),
         memberships=memberships,
         platform_roles=frozenset(r for r in roles if isinstance(r, str)),
