@@ -186,6 +186,12 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     sign.get_by_role("button", name="Ký số").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã duyệt")
     expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký của người có thẩm quyền")
+    # The review steps and the drafter in words people use, not codes or usernames.
+    main = page.locator("main")
+    expect(main).to_contain_text("Duyệt nội dung")
+    expect(main).to_contain_text("Kiểm tra thể thức")
+    expect(main).not_to_contain_text("content_review")
+    expect(main).to_contain_text("Trần Văn Minh")
     leader.shot("outgoing-signed")
 
     # Signed: off the leader's list, onto the clerk's.

@@ -251,6 +251,7 @@ class OutgoingCard(msgspec.Struct, kw_only=True):
     doc_type: str
     subject: str
     drafter: str
+    drafter_name: str
     signer: str
     signer_name: str
     authority: str

@@ -1076,6 +1076,7 @@ class OutgoingService:
             doc_type=row.doc_type,
             subject=row.subject,
             drafter=row.drafter,
+            drafter_name=row.drafter_name,
             signer=row.signer,
             signer_name=row.signer_name,
             authority=row.authority,

@@ -772,8 +772,8 @@ _STATES: dict[str, tuple[str, str]] = {
     "revoked": ("Đã thu hồi", "Revoked"),
     "replaced": ("Đã bị thay thế", "Replaced"),
     # review steps
-    "content": ("Duyệt nội dung", "Content review"),
-    "form": ("Kiểm tra thể thức", "Form check"),
+    "content_review": ("Duyệt nội dung", "Content review"),
+    "form_review": ("Kiểm tra thể thức", "Form check"),
     "approval": ("Lãnh đạo duyệt", "Approval"),
     "opinion": ("Góp ý", "Opinion"),
     # roles of a membership
