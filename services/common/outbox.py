@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import socket
 import time
@@ -34,6 +35,7 @@ from redis.exceptions import ResponseError
 from sqlalchemy import (
     Column,
     DateTime,
+    Insert,
     MetaData,
     String,
     Table,
@@ -154,12 +156,21 @@ async def publish(
     """Record an event in the caller's transaction; it is relayed only if that commits."""
     event_id = uuid.uuid4()
     headers = trace_carrier()  # the consumer continues the trace of the request that caused it
-    await conn.execute(
-        insert(outbox).values(
-            id=event_id, tenant_id=tenant_id, topic=topic, payload=payload, headers=headers
-        )
-    )
+    values = {
+        "id": event_id,
+        "tenant_id": tenant_id,
+        "topic": topic,
+        "payload": payload,
+        "headers": headers,
+    }
+    await conn.execute(_insert_into(outbox), values)
     return event_id
+
+
+@functools.cache
+def _insert_into(outbox: Table) -> Insert:
+    # Built once per outbox: building the statement on every event cost more than running it.
+    return insert(outbox)
 
 
 def encode_event(event: Event) -> dict[Any, Any]:

@@ -8,13 +8,14 @@ visible. Appends are ordered by a row lock on the tenant's chain head."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import Update, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.auth.principal import Principal
@@ -139,16 +140,32 @@ async def append_many(
         }
         prev_hash = entry_hash(tenant_id, _fields(row))
         entries.append(AuditEntry(hash=prev_hash, **row))
-    # The entries and the new head in one round trip (a data-modifying CTE always runs).
-    rows = [{"tenant_id": tenant_id, **msgspec.structs.asdict(e)} for e in entries]
+    values: dict[str, Any] = {"head_tenant_id": tenant_id, "head_seq": seq, "head_hash": prev_hash}
+    for index, entry in enumerate(entries):
+        fields = {"tenant_id": tenant_id, **msgspec.structs.asdict(entry)}
+        values |= {f"{name}_{index}": value for name, value in fields.items()}
+    await conn.execute(_append_statement(len(entries)), values)
+    return entries
+
+
+_ENTRY_COLUMNS = tuple(c.name for c in audit_entry.c)
+
+
+@functools.cache
+def _append_statement(count: int) -> Update:
+    """The entries and the new head in one round trip (a data-modifying CTE always runs);
+    built once per number of entries, since building it cost more than running it."""
+    rows = [
+        {name: bindparam(f"{name}_{i}", type_=audit_entry.c[name].type) for name in _ENTRY_COLUMNS}
+        for i in range(count)
+    ]
     inserted = insert(audit_entry).values(rows).cte("entry")
-    await conn.execute(
+    return (
         update(audit_head)
-        .where(audit_head.c.tenant_id == tenant_id)
-        .values(seq=seq, hash=prev_hash)
+        .where(audit_head.c.tenant_id == bindparam("head_tenant_id"))
+        .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
         .add_cte(inserted)
     )
-    return entries
 
 
 async def verify(conn: AsyncConnection, tenant_id: uuid.UUID, batch: int = 5000) -> ChainReport:
