@@ -194,7 +194,8 @@ class Interchange:
         try:
             await self._replay(tenant_id, letter)
         except Refusal as refusal:
-            error = f"{refusal.reason}: {refusal.detail}"
+            # Shown beside the letter on the operators' page, so in Vietnamese like its detail.
+            error = f"{refusal.reason}: {refusal.detail_vi or refusal.detail_en}"
         async with self.ctx.db.transaction(tenant_id) as conn:
             await dead_letters.mark_replayed(conn, letter_id, self.ctx.now(), error)
             row = await dead_letters.fetch(conn, letter_id)

@@ -49,7 +49,12 @@ async def test_agencies_file_over_http(api: Api, identity_db_for_purge: Database
 
         refused = await post_file(api, "vanhanh", "agencies", file_with_a_bad_row, dry_run="false")
         assert refused.status_code == 400
-        assert refused.json()["errors"][0]["line"] == 3
+        [error] = refused.json()["errors"]
+        assert (error["line"], error["column"], error["column_label"]) == (
+            3,
+            "code",
+            "Mã định danh",
+        )
 
         good_file = csv_bytes(
             [AGENCY_HEADER, file_with_a_bad_row.decode("utf-8-sig").splitlines()[1].split(",")]

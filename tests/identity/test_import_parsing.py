@@ -506,6 +506,7 @@ def test_duplicate_username_and_email_are_reported() -> None:
 
     assert [r.line for r in report.rows] == [2]
     assert [(e.line, e.column) for e in report.errors] == [(3, "username"), (4, "email")]
+    assert [e.column_label for e in report.errors] == ["Tên đăng nhập", "Thư điện tử"]
     assert all("dòng 2" in e.reason_vi for e in report.errors)
 
 
@@ -661,7 +662,7 @@ def test_unknown_role_is_a_row_error(cell: str) -> None:
 
     assert report.rows == []
     [error] = report.errors
-    assert (error.line, error.column) == (2, "roles")
+    assert (error.line, error.column, error.column_label) == (2, "roles", "Vai trò")
     unknown = cell.split(";")[-1].strip()
     assert f"«{unknown}»" in error.reason_vi
 

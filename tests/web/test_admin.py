@@ -275,7 +275,8 @@ def test_an_agency_admin_adds_a_person_a_leader_delegates_to_them(
     form.get_by_role("button", name="Ủy quyền").click()
     expect(page.get_by_test_id("notice")).to_have_text("Đã giao ủy quyền.")
     row = page.get_by_test_id("delegation-rows").locator("tr", has_text=marker)
-    expect(row).to_contain_text(username)
+    expect(row).to_contain_text(full_name)  # people by name, not username
+    expect(row).to_contain_text("Đỗ Văn Quốc")
     expect(row).to_contain_text("Chưa bắt đầu")
     leader.shot("admin-delegations")
     row.get_by_role("button", name=re.compile("Thu hồi")).click()
@@ -309,7 +310,7 @@ def test_a_specialist_is_refused_the_administration_clearly(
     assert response.status_code == 403
     assert "Trang quản trị dành cho quản trị cơ quan và người vận hành nền tảng." in response.text
     page = specialist.go("/admin/people")
-    expect(page.get_by_test_id("error")).to_contain_text("403")
+    expect(page.get_by_test_id("error")).to_contain_text("Không có quyền thực hiện")
     expect(page.get_by_test_id("error")).to_contain_text("Trang quản trị dành cho quản trị cơ quan")
     specialist.shot("admin-forbidden")
     # Forms posted by hand get the same answer, and nothing is written.
@@ -363,6 +364,10 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     expect(report).to_contain_text("Kết quả kiểm tra (chưa ghi gì)")
     expect(page.get_by_test_id("bad-lines")).to_have_text("3")
     expect(page.get_by_test_id("error-line")).to_have_text(["3", "4", "5"])
+    # Columns are named by the template's headers, as the operator sees them in the file.
+    expect(page.get_by_test_id("error-column")).to_have_text(
+        ["Thư điện tử", "Mã cơ quan", "Vai trò"]
+    )
     expect(report).to_contain_text("Chưa ghi gì vào hệ thống")
     expect(page.get_by_test_id("apply-import")).to_have_count(0)
     operator.shot("admin-import-refused")
@@ -417,7 +422,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     rename.locator("input[name=effective_date]").fill(day[0].isoformat())
     rename.locator("input[name=reference]").fill(decision)
     rename.get_by_role("button", name="Đổi tên").click()
-    expect(page.get_by_test_id("error")).to_contain_text("400")
+    expect(page.get_by_test_id("error")).to_contain_text("Không thực hiện được thao tác")
     expect(page.get_by_test_id("error")).to_contain_text("phải sau lần thay đổi gần nhất")
     operator.shot("admin-refused-by-identity")
 
@@ -480,20 +485,29 @@ def test_the_operator_watches_connectors_and_replays_dead_letters(
     form.locator("input[name=poll_seconds]").fill("300")
     form.get_by_role("button", name="Lưu").click()
     expect(page.get_by_test_id("notice")).to_have_text("Đã lưu kết nối.")
-    expect(page.get_by_test_id("connector-health")).to_be_visible()
+    health = page.get_by_test_id("connector-health")
+    # The axis at 127.0.0.1:9 never answers: no success yet, said in words rather than a blank.
+    expect(health.locator("dt:has-text('Lần thành công gần nhất') + dd")).to_have_text("Chưa có")
+    # The default timeout (30 s) reads as typed, not as the stored 30.0.
+    expect(form.locator("input[name=timeout_seconds]")).to_have_value("30")
     assert f"bi-mat-{marker}" not in page.content()  # the secret never comes back
     agency_id = uuid.UUID(page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
     operator.shot("admin-connector")
 
     page = operator.go("/admin/connectors?q=tien luong")
     expect(page.get_by_test_id("connector-rows")).to_contain_text(commune)
+    expect(page.get_by_test_id("connector-rows")).to_contain_text("Chưa có")
     operator.shot("admin-connectors")
 
     reason = f"thu-nghiem-{marker}"
     letter_id = _dead_letter(agency_id, reason)
     page = operator.go(f"/admin/dead-letters?agency={agency_id}")
     row = page.locator(f"#letter-{letter_id}")
-    expect(row).to_contain_text(reason)
+    expect(row.get_by_test_id("dead-letter-detail")).to_have_text(
+        "Trục từ chối gói tin: nơi nhận không tồn tại."
+    )
+    expect(row.get_by_test_id("dead-letter-reason")).to_have_text(reason)
+    expect(row).not_to_contain_text("The axis refused")
     expect(row).to_contain_text(commune)
     operator.shot("admin-dead-letters")
     row.get_by_role("button", name=re.compile("Chạy lại")).click()

@@ -184,7 +184,7 @@ def test_draft_review_approve_and_issue(people: Callable[[str], Person], tmp_pat
     sign = page.get_by_test_id("sign-form")
     sign.locator("input[name=pin]").fill(DEMO_PIN)
     sign.get_by_role("button", name="Ký số").click()
-    expect(page.get_by_test_id("state")).to_have_text("Đã duyệt")
+    expect(page.get_by_test_id("state")).to_have_text("Đã ký, chờ ban hành")
     expect(page.get_by_test_id("signatures")).to_contain_text("Chữ ký của người có thẩm quyền")
     # The review steps and the drafter in words people use, not codes or usernames.
     main = page.locator("main")

@@ -345,6 +345,14 @@ async def attach_files(
         )
 
 
+# Who receives electronic arrivals in the audit trail: the platform's exchange, not a person.
+INTERCHANGE = Principal(
+    subject="qlvb-interchange",
+    username="service-account-qlvb-interchange",
+    name="Hệ thống liên thông văn bản",
+)
+
+
 async def receive_delivery(
     conn: AsyncConnection, tenant_id: uuid.UUID, payload: dict[str, Any]
 ) -> uuid.UUID | None:
@@ -385,6 +393,21 @@ async def receive_delivery(
         )
     )
     await attach_files(conn, tenant_id, document_id, files)
+    # The card's history starts where a paper document's does: at the reception.
+    await chain.append(
+        conn,
+        tenant_id,
+        INTERCHANGE,
+        "incoming.received",
+        "document",
+        document_id,
+        {
+            "source": "electronic",
+            "files": len(files),
+            "sender_code": fields.sender_code,
+            "delivery_id": str(delivery_id),
+        },
+    )
     return document_id
 
 

@@ -350,6 +350,20 @@ async def validate_pdf(
 # --------------------------------------------------------------------------- Vietnamese
 
 
+# The signature fields NĐ 30's layout gives a document (services/docs/signatures/layout.py),
+# named as people know them; other senders' fields are just "a signature".
+_FIELD_VI = {
+    "lanh-dao": "Chữ ký của người có thẩm quyền",
+    "con-dau": "Chữ ký số của cơ quan",
+    "ky-nhay-noi-dung": "Chữ ký nháy (nội dung)",
+    "ky-nhay-the-thuc": "Chữ ký nháy (thể thức)",
+}
+_LEVEL_VI = {
+    "B-B": "cơ bản (PAdES B-B)",
+    "B-T": "có dấu thời gian (PAdES B-T)",
+    "B-LT": "có dữ liệu kiểm tra dài hạn (PAdES B-LT)",
+    "B-LTA": "lưu trữ dài hạn (PAdES B-LTA)",
+}
 _VERDICT_VI = {
     Verdict.VALID: "HỢP LỆ",
     Verdict.INVALID: "KHÔNG HỢP LỆ",
@@ -398,13 +412,15 @@ def summary_vi(report: ValidationReport) -> str:
         who = sig.signer.common_name
         if sig.signer.organisation and sig.signer.organisation != who:
             who += f" ({sig.signer.organisation})"
-        parts = [f"{index}. Chữ ký '{sig.field_name}' của {who}: {_VERDICT_VI[sig.verdict]}."]
+        kind = _FIELD_VI.get(sig.field_name, "Chữ ký")
+        parts = [f"{index}. {kind} của {who}: {_VERDICT_VI[sig.verdict]}."]
         if sig.timestamp is not None:
             trusted = "tin cậy" if sig.timestamp.trusted else "không tin cậy"
             parts.append(f"Ký lúc {_when(sig.timestamp.time)} (dấu thời gian {trusted}).")
         elif sig.claimed_signing_time is not None:
             parts.append(f"Thời điểm ký do người ký khai: {_when(sig.claimed_signing_time)}.")
-        parts.append(f"Chứng thư số do {sig.signer.issuer} cấp, mức {sig.level}.")
+        level = _LEVEL_VI.get(sig.level, sig.level)
+        parts.append(f"Chứng thư số do {sig.signer.issuer} cấp; chữ ký mức {level}.")
         if sig.revocation is Revocation.REVOKED and sig.revoked_at is not None:
             parts.append(f"Chứng thư bị thu hồi từ {_when(sig.revoked_at)}.")
         elif sig.revocation is Revocation.GOOD:

@@ -778,9 +778,10 @@ class AdminPages(Controller):
         self._require_agency(admin)
         mine = await upstream.get(admin.caller, "identity", "/api/v1/delegations", list[Delegation])
         now = dt.datetime.now(dt.UTC)
-        candidates: list[Member] = []
-        if admin.leader:
-            candidates = await self._delegates(admin, upstream)
+        colleagues = await self._colleagues(admin, upstream)
+        me = admin.viewer.principal.username
+        # Only leaders delegate; a delegate is anyone else of the agency.
+        candidates = [m for m in colleagues if m.username != me] if admin.leader else []
         start = dt.datetime.now(VIETNAM).replace(second=0, microsecond=0, tzinfo=None)
         return await admin_page(
             request,
@@ -789,7 +790,10 @@ class AdminPages(Controller):
             delegations=sorted(mine, key=lambda d: d.starts_at, reverse=True),
             now=now,
             candidates=candidates,
-            me=admin.viewer.principal.username,
+            # People by name, as the rest of the pages show them; a username for someone who
+            # has left the agency since.
+            names={m.person_id: m.full_name for m in colleagues},
+            me=me,
             starts=start.isoformat(timespec="minutes"),
             ends=(start + dt.timedelta(days=7)).isoformat(timespec="minutes"),
         )
@@ -802,17 +806,15 @@ class AdminPages(Controller):
                 "Delegations belong to an agency; an operator account has none.",
             )
 
-    async def _delegates(self, admin: Admin, upstream: Upstream) -> list[Member]:
-        """Colleagues a leader may delegate to, with the id the delegation needs."""
-        members = await upstream.get(
+    async def _colleagues(self, admin: Admin, upstream: Upstream) -> list[Member]:
+        """The agency's people, with the id a delegation names them by."""
+        return await upstream.get(
             admin.caller,
             "identity",
             "/api/v1/directory/members",
             list[Member],
             {"limit": "500"},
         )
-        me = admin.viewer.principal.username
-        return [m for m in members if m.username != me]
 
     @post("/delegations", name="web.admin.delegations.create", status_code=303)
     async def create_delegation(

@@ -72,6 +72,7 @@ def _row_errors(problem: UpstreamProblem) -> list[RowError]:
         RowError(
             line=int(e.get("line") or 0),
             column=e.get("column"),
+            column_label=e.get("column_label"),
             reason_vi=str(e.get("message") or ""),
             reason_en=str(e.get("message_en") or e.get("message") or ""),
         )

@@ -144,7 +144,8 @@ class Delegation(msgspec.Struct, kw_only=True):
 
 class RowError(msgspec.Struct, kw_only=True):
     line: int
-    column: str | None = None
+    column: str | None = None  # the column's key (`email`)
+    column_label: str | None = None  # its Vietnamese header in the template ("Thư điện tử")
     reason_vi: str = ""
     reason_en: str = ""
 
@@ -191,6 +192,12 @@ class Connector(msgspec.Struct, kw_only=True):
     timeout_seconds: float
     updated_at: dt.datetime | None = None
     health: Health = msgspec.field(default_factory=Health)
+
+    @property
+    def timeout_text(self) -> str:
+        """The timeout as a person typed it: 30 rather than the stored 30.0."""
+        seconds = self.timeout_seconds
+        return str(int(seconds)) if seconds.is_integer() else str(seconds)
 
 
 class DeadLetter(msgspec.Struct, kw_only=True):

@@ -119,19 +119,19 @@ def vertical(
         start = left + index * group + group * 0.12
         for number_of_series, (name, values) in enumerate(series):
             value = values[index] if index < len(values) else 0
-            height = plot_height * value / ceiling
+            bar_height = plot_height * value / ceiling
             x = start + number_of_series * bar_width
             bars.append(
                 Bar(
                     x=round(x, 2),
-                    y=round(bottom - height, 2),
+                    y=round(bottom - bar_height, 2),
                     width=round(bar_width * 0.92, 2),
-                    height=round(height, 2),
+                    height=round(bar_height, 2),
                     series=number_of_series,
                     value=number(value),
                     tooltip=f"{category} · {name}: {number(value)}",
                     value_x=round(x + bar_width * 0.46, 2),
-                    value_y=round(bottom - height - 4, 2),
+                    value_y=round(bottom - bar_height - 4, 2),
                     show_value=show,
                 )
             )

@@ -22,6 +22,7 @@ from services.common.auth.principal import Principal
 from services.common.auth.web_sessions import SessionStore
 from services.common.db import is_unavailable
 from services.common.problems import Problem
+from services.docs.catalog.types import BY_CODE
 from services.docs.outgoing.agencies import Agencies
 from services.docs.signing.errors import ReauthenticationRequired
 from services.docs.web.auth import (
@@ -38,9 +39,18 @@ STATIC_PREFIX = "/static"
 logger = logging.getLogger("qlvb.docs.web")
 
 
+def doc_type_name(code: str | None) -> str:
+    if not code:
+        return ""
+    found = BY_CODE.get(code)
+    return found.name if found else code
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         engine.engine.globals["static"] = lambda name: f"{STATIC_PREFIX}/{name}"
+        # A document type by its name (Công văn, Quyết định), not its code.
+        engine.engine.globals["doc_type_name"] = doc_type_name
 
     return TemplateConfig(
         directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=configure

@@ -37,6 +37,7 @@ from services.identity.imports.parsing import (
     PeopleReport,
     PersonRow,
     RowError,
+    row_error,
 )
 from services.identity.tables import agency, department, membership, person
 from services.identity.tenancy import enter_tenant
@@ -76,7 +77,7 @@ class _Errors:
     def add(self, line: int, column: str | None, vi: str, en: str) -> None:
         self.count += 1
         if len(self.items) < MAX_REPORTED_ERRORS:
-            self.items.append(RowError(line, column, vi, en))
+            self.items.append(row_error(line, column, vi, en))
 
     def sorted(self) -> list[RowError]:
         return sorted(self.items, key=lambda e: e.line)

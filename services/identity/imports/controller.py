@@ -48,6 +48,7 @@ def _refuse_bad_rows(report: ApplyReport) -> ApplyReport:
             {
                 "line": e.line,
                 "column": e.column,
+                "column_label": e.column_label,
                 "message": e.reason_vi,
                 "message_en": e.reason_en,
             }

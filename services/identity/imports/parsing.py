@@ -84,9 +84,12 @@ class PersonRow(msgspec.Struct, frozen=True):
 
 class RowError(msgspec.Struct, frozen=True):
     line: int
-    column: str | None
+    column: str | None  # the column's key (`email`), kept for API clients that match on it
     reason_vi: str
     reason_en: str
+    # The column's Vietnamese header in the import template ("Thư điện tử"): what the person
+    # fixing the file sees in their spreadsheet.
+    column_label: str | None = None
 
 
 T = TypeVar("T")
@@ -158,6 +161,16 @@ _PEOPLE_COLUMNS = (
     _Column("position", "Chức vụ", required=False),
     _Column("roles", "Vai trò", required=True),
 )
+
+
+# A key names the same column, with the same header, in both templates (email, phone).
+_COLUMN_LABELS = {c.key: c.label for c in (*_AGENCY_COLUMNS, *_PEOPLE_COLUMNS)}
+
+
+def row_error(line: int, column: str | None, reason_vi: str, reason_en: str) -> RowError:
+    """An error on one line, in one column (by key) or in the whole row (None)."""
+    label = _COLUMN_LABELS.get(column) if column is not None else None
+    return RowError(line, column, reason_vi, reason_en, column_label=label)
 
 
 def _header_key(text: str) -> str:
@@ -428,7 +441,7 @@ class _Row:
         return self.headers[key][1] if key in self.headers else key
 
     def fail(self, key: str | None, reason_vi: str, reason_en: str) -> None:
-        self.errors.append(RowError(self.line, key, reason_vi, reason_en))
+        self.errors.append(row_error(self.line, key, reason_vi, reason_en))
 
     def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
         value = self.values.get(key, "")
@@ -683,7 +696,7 @@ class _AgencyChecks:
             line_list = ", ".join(map(str, lines))
             log.add(
                 [
-                    RowError(
+                    row_error(
                         line,
                         "parent_code",
                         f"Quan hệ cấp trên tạo vòng lặp: {chain} (các dòng {line_list}).",

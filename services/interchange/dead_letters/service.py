@@ -75,7 +75,8 @@ async def record(
             created_at=now,
             direction=direction,
             reason=refusal.reason[:60],
-            detail=refusal.detail[:_DETAIL_LIMIT],
+            # Read by the agency's operators on the dead-letter page: Vietnamese first.
+            detail=(refusal.detail_vi or refusal.detail_en)[:_DETAIL_LIMIT],
             path=refusal.path[:300] if refusal.path else None,
             source=source,
             message_type=message_type,
