@@ -267,7 +267,7 @@ def import_file(kind: str, path: Path, dry_run: bool) -> int:
         print(f"{path}: {rejected.detail_vi}\n{path}: {rejected.detail_en}", file=sys.stderr)
         return 2
     for error in report.errors:
-        column = f" [{error.column}]" if error.column else ""
+        column = f" [{error.column_label or error.column}]" if error.column else ""
         print(f"{path}:{error.line}{column}: {error.reason_vi} | {error.reason_en}")
     if report.error_count > len(report.errors):
         print(f"... {report.error_count - len(report.errors)} more errors")

@@ -565,7 +565,7 @@ def test_garbage_rows_under_the_limit_are_each_reported(
 
     out = capsys.readouterr().out
     assert status == 1
-    assert f"{path}:2 [username]" in out
+    assert f"{path}:2 [Tên đăng nhập]" in out  # the template's header, as the file shows it
     assert "more errors" in out
     assert "changed nothing" in out
 

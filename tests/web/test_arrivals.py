@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from services.common.auth.service_tokens import ServiceTokens
 from services.common.db import Database
@@ -110,20 +110,34 @@ def test_the_clerk_returns_an_arrival_with_a_reason(people: Callable[[str], Pers
     expect(page.get_by_test_id("state")).to_have_text("Đã trả lại")
 
 
+def _receive_a_scan(
+    clerk: Person, scan: Path, *, sender: str, number_symbol: str, issued_on: str, subject: str
+) -> Page:
+    """The clerk receives a paper document with its scan; the page is the new card."""
+    page = clerk.go("/incoming/new")
+    page.fill("input[name=sender_name]", sender)
+    page.fill("input[name=number_symbol]", number_symbol)
+    page.fill("input[name=issued_on]", issued_on)
+    page.fill("textarea[name=subject]", subject)
+    scan.write_bytes(draft_pdf(1))
+    page.set_input_files("input[name=scan]", str(scan))
+    page.click("button[type=submit].primary")
+    return page
+
+
 def test_a_scan_is_recognised_and_the_card_says_so_by_itself(
     people: Callable[[str], Person], stack: dict[str, str], tmp_path: Path
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     clerk = people("vanthu")
-    page = clerk.go("/incoming/new")
-    page.fill("input[name=sender_name]", "Sở Y tế")
-    page.fill("input[name=number_symbol]", f"{marker[:4]}/SYT-NVY")
-    page.fill("input[name=issued_on]", "2026-11-18")
-    page.fill("textarea[name=subject]", f"Về việc phòng chống dịch bệnh mùa đông {marker}")
-    scan = tmp_path / "scan.pdf"
-    scan.write_bytes(draft_pdf(1))
-    page.set_input_files("input[name=scan]", str(scan))
-    page.click("button[type=submit].primary")
+    page = _receive_a_scan(
+        clerk,
+        tmp_path / "scan.pdf",
+        sender="Sở Y tế",
+        number_symbol=f"{marker[:4]}/SYT-NVY",
+        issued_on="2026-11-18",
+        subject=f"Về việc phòng chống dịch bệnh mùa đông {marker}",
+    )
     status = page.get_by_test_id("ocr-status")
     expect(status).to_contain_text("Đang nhận dạng chữ")
     document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
@@ -187,15 +201,14 @@ def test_the_card_shows_each_files_stored_signature_verdict(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     clerk = people("vanthu")
-    page = clerk.go("/incoming/new")
-    page.fill("input[name=sender_name]", "Sở Xây dựng")
-    page.fill("input[name=number_symbol]", f"{marker[:4]}/SXD-QLN")
-    page.fill("input[name=issued_on]", "2026-11-19")
-    page.fill("textarea[name=subject]", f"Về việc kiểm tra chất lượng công trình {marker}")
-    scan = tmp_path / "cong-van.pdf"
-    scan.write_bytes(draft_pdf(1))
-    page.set_input_files("input[name=scan]", str(scan))
-    page.click("button[type=submit].primary")
+    page = _receive_a_scan(
+        clerk,
+        tmp_path / "cong-van.pdf",
+        sender="Sở Xây dựng",
+        number_symbol=f"{marker[:4]}/SXD-QLN",
+        issued_on="2026-11-19",
+        subject=f"Về việc kiểm tra chất lượng công trình {marker}",
+    )
     verdict = page.get_by_test_id("file-verdict")
     expect(verdict).to_contain_text("Chưa kiểm tra chữ ký số")
     document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
