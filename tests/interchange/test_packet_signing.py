@@ -7,6 +7,7 @@ like any broken packet."""
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -281,3 +282,39 @@ async def test_a_packet_whose_signature_does_not_hold_is_refused_and_recorded(
         assert letter.direction == "incoming"
         assert await a.rows(ubnd, inbox) == []
         assert await a.documents(ubnd) == []
+
+
+async def test_malformed_foreign_and_unauthorised_requests_are_refused_and_change_nothing(
+    served: ServedSimulator,
+    operator: dict[str, str],
+    keycloak: Any,
+    ca: Ca,
+    key_a: rsa.RSAPrivateKey,
+) -> None:
+    good = pem_body(key_a, [ca.issue(key_a, "Văn thư UBND huyện Sai")])
+    clerk = {"Authorization": f"Bearer {keycloak.token('vanthu')}"}
+    async with one_province(served.url) as province:
+        (tenant,) = await province.agencies(province.a, "UBND huyện Sai")
+        async with interchange_api(province.a) as api:
+            path = f"/api/v1/connectors/{tenant.id}/signing"
+            assert (await api.put(path, json=good, headers=operator)).status_code == 200
+            before = await signing_columns(province.a, tenant)
+            attempts = {
+                "an agency's clerk": (clerk, good, 403),
+                "both forms at once": (operator, {**good, "pkcs12": "AAAA", "password": "x"}, 400),
+                "a field nobody knows": (operator, {**good, "note": "x"}, 400),
+                "garbage instead of PKCS#12": (operator, {"pkcs12": "@@@", "password": "x"}, 422),
+                "300 KiB of key": (operator, {**good, "private_key_pem": "A" * (300 << 10)}, 400),
+            }
+            for what, (headers, body, status) in attempts.items():
+                refused = await api.put(path, json=body, headers=headers)
+                assert refused.status_code == status, (what, refused.text)
+                assert refused.headers["content-type"].startswith("application/problem+json")
+            unknown = await api.put(
+                f"/api/v1/connectors/{uuid.uuid4()}/signing", json=good, headers=operator
+            )
+            assert unknown.status_code == 404, unknown.text
+            assert await signing_columns(province.a, tenant) == before
+            # Another agency's delivery, or none at all, is not found: ids cannot be probed.
+            foreign = await api.get(f"/api/v1/connector/deliveries/{tenant.id}", headers=clerk)
+            assert foreign.status_code == 404, foreign.text

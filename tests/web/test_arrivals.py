@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -110,6 +112,20 @@ def test_the_clerk_returns_an_arrival_with_a_reason(people: Callable[[str], Pers
     expect(page.get_by_test_id("state")).to_have_text("Đã trả lại")
 
 
+@contextlib.asynccontextmanager
+async def _worker(stack: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
+    """What the docs worker's jobs get in their context: the database, settings, storage."""
+    settings = load_docs()
+    db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
+    async with httpx.AsyncClient(timeout=120) as http:
+        tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, http)
+        storage = StorageClient(f"http://127.0.0.1:{stack['QLVB_STORAGE_TEST_PORT']}", http, tokens)
+        try:
+            yield {"db": db, "settings": settings, "storage": storage}
+        finally:
+            await db.dispose()
+
+
 def _receive_a_scan(
     clerk: Person, scan: Path, *, sender: str, number_symbol: str, issued_on: str, subject: str
 ) -> Page:
@@ -143,17 +159,8 @@ def test_a_scan_is_recognised_and_the_card_says_so_by_itself(
     document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
 
     async def recognise() -> bool:
-        settings = load_docs()
-        db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
-        async with httpx.AsyncClient(timeout=120) as http:
-            tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, http)
-            storage = StorageClient(
-                f"http://127.0.0.1:{stack['QLVB_STORAGE_TEST_PORT']}", http, tokens
-            )
-            try:
-                return await ocr_document(db, storage, uuid.UUID(UBND_TINH), document_id)
-            finally:
-                await db.dispose()
+        async with _worker(stack) as ctx:
+            return await ocr_document(ctx["db"], ctx["storage"], uuid.UUID(UBND_TINH), document_id)
 
     # What the docs worker's job does, run here: the page is left open and polls on its own.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -214,20 +221,8 @@ def test_the_card_shows_each_files_stored_signature_verdict(
     document_id = uuid.UUID(page.url.split("?")[0].rsplit("/", 1)[1])
 
     async def check() -> int:
-        settings = load_docs()
-        db = Database.from_url(os.environ["QLVB_DOCS_DATABASE_URL"], pool_size=1)
-        async with httpx.AsyncClient(timeout=120) as http:
-            tokens = ServiceTokens(settings.oidc, settings.client_id, settings.client_secret, http)
-            storage = StorageClient(
-                f"http://127.0.0.1:{stack['QLVB_STORAGE_TEST_PORT']}", http, tokens
-            )
-            ctx = {"db": db, "settings": settings, "storage": storage}
-            try:
-                return await check_incoming_signatures(
-                    ctx, tenant=UBND_TINH, target=str(document_id)
-                )
-            finally:
-                await db.dispose()
+        async with _worker(stack) as ctx:
+            return await check_incoming_signatures(ctx, tenant=UBND_TINH, target=str(document_id))
 
     # What the docs worker's job does after the reception, run here.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
