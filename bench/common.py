@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,6 +62,63 @@ def identity_settings(*, telemetry: TelemetrySettings | None = None) -> Identity
     if telemetry is not None:
         settings = msgspec.structs.replace(settings, telemetry=telemetry)
     return settings
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServedApp:
+    """`qlvb serve <service>` in a child process, as production runs it (uvicorn, its own
+    process), so that a bench measures the deployed shape rather than an app called in-process.
+    `env` is the service's whole configuration on top of this process's environment."""
+
+    def __init__(self, service: str, env: Mapping[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        child_env = {
+            **os.environ,
+            **env,
+            f"QLVB_{service.upper()}_PORT": str(self.port),
+            "QLVB_LOG_LEVEL": "WARNING",
+        }
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "qlvb"), "serve", service],
+            cwd=REPO,
+            env=child_env,
+            stdout=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> None:
+        for _ in range(600):
+            if self.process.poll() is not None:
+                raise BenchError("the service exited at start-up")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise BenchError("the service did not become ready")
+
+    def rss(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise BenchError("no VmRSS")
+
+    def stop(self) -> None:
+        self.process.terminate()  # the child this bench started, by its own handle
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def plain_asyncpg_url(sqlalchemy_url: str) -> str:

@@ -6,12 +6,16 @@ the code (with its PKCE verifier), verifies the ID and access tokens and creates
 in Redis. The baseline is one password grant (client `qlvb-dev-cli`) for the same users in the
 same run. Both pay for one password hash (Argon2) in Keycloak, which dominates either.
 
-The identity app runs in-process behind httpx's ASGI transport; Keycloak is the real one of the
-local stack. Every login uses a fresh cookie jar (a new browser), so Keycloak always shows its
-form. Several workers run at once, one login at a time each, each cycling through users of its
-own: Keycloak 26's brute-force protection refuses a login of a user whose previous login it is
-still processing (`DefaultBlockingBruteForceProtector`, user_temporarily_disabled), and under load
-that processing can outlast the previous request, so a user's logins are kept apart.
+The identity app runs as production runs it, `qlvb serve identity` (uvicorn) in its own process;
+Keycloak is the real one of the local stack. Everything shares this machine's cores, the
+simulated browsers too, so the bench also reports the CPU each kind of login costs Keycloak, the
+app and the client, and the ratio that would remain if the app cost nothing.
+
+Every login uses a fresh cookie jar (a new browser), so Keycloak always shows its form. Several
+workers run at once, one login at a time each, each cycling through users of its own: Keycloak
+26's brute-force protection refuses a login of a user whose previous login it is still
+processing (`DefaultBlockingBruteForceProtector`, user_temporarily_disabled), and under load that
+processing can outlast the previous request, so a user's logins are kept apart.
 
 `Browser` is also the login tests' browser (tests/identity/test_login.py)."""
 
@@ -22,20 +26,25 @@ import http.cookiejar
 import itertools
 import json
 import os
+import re
+import subprocess
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import msgspec
+import uvloop
 
 from bench.common import (
     CLI_CLIENT_ID,
     BenchError,
     Result,
+    ServedApp,
     detail,
     identity_settings,
     interleave,
@@ -48,7 +57,6 @@ from bench.common import (
 from devstack.bootstrap_keycloak import DEMO_FILE, admin
 from devstack.environment import REALM, stack_values
 from services.common.settings import TelemetrySettings
-from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
 
 NAME = "login"
@@ -226,6 +234,52 @@ def ensure_bench_users(usernames: list[str], password: str) -> None:
 Login = Callable[[str], Awaitable[None]]
 
 
+def listener_pid(port: int) -> int:
+    """The process listening on a loopback port (Keycloak's JVM)."""
+    answer = subprocess.run(
+        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"pid=(\d+)", answer.stdout)
+    if found is None:
+        raise BenchError(f"no process listens on port {port}")
+    return int(found.group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU spent per login by Keycloak, the identity app and this process (the browsers, or
+    the grant's client), summed over the timed rounds of one kind of login: what the ratio is
+    made of on a machine whose cores all three share."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.spent = dict.fromkeys([*pids, "client"], 0.0)
+        self.logins = 0
+
+    def now(self) -> dict[str, float]:
+        return {
+            **{name: cpu_seconds(pid) for name, pid in self.pids.items()},
+            "client": time.process_time(),
+        }
+
+    async def measure(self, round_: Callable[[], Awaitable[float]], logins: int) -> float:
+        before = self.now()
+        rate = await round_()
+        after = self.now()
+        for name in self.spent:
+            self.spent[name] += after[name] - before[name]
+        self.logins += logins
+        return rate
+
+    def per_login_ms(self, name: str) -> float:
+        return self.spent[name] / max(self.logins, 1) * 1e3
+
+
 async def login_round(login: Login, workers: list[Iterator[str]], per_worker: int) -> float:
     """Logins per second with the workers running at once, each logging in `per_worker` times
     in a row, as the next user of its own cycle each time."""
@@ -249,6 +303,21 @@ def bench_settings() -> IdentitySettings:
     )
 
 
+def served_identity(settings: IdentitySettings) -> ServedApp:
+    """The identity app as production runs it (uvicorn, its own process), with the web client
+    registered for the test port."""
+    return ServedApp(
+        "identity",
+        {
+            **stack_env(),
+            "QLVB_WEB_PUBLIC_URL": "",
+            "QLVB_WEB_CLIENT_ID": WEB_TEST_CLIENT,
+            "QLVB_TELEMETRY_EXPORTER": "none",
+        },
+        port=settings.port,
+    )
+
+
 async def run() -> Result:
     settings = bench_settings()
     password = stack_env().get("QLVB_BENCH_PASSWORD") or stack_values()["QLVB_DEMO_PASSWORD"]
@@ -257,14 +326,18 @@ async def run() -> Result:
     # Both kinds of login share the cycles, so a user's next login of either kind comes only
     # after the other users of its worker have had theirs.
     workers = [itertools.cycle(users[i::WORKERS]) for i in range(WORKERS)]
-    app = create_app(settings)
+    app = served_identity(settings)
     origin = settings.web_origin
     login_url = f"{origin}/auth/login?next=/"
     steps: dict[str, list[float]] = {"app": [], "keycloak": []}
 
-    async with httpx.AsyncClient(
-        timeout=30.0, mounts={origin: httpx.ASGITransport(app=app)}
-    ) as client:
+    await asyncio.to_thread(app.wait_ready)
+    pids = {
+        "keycloak": listener_pid(int(stack_values()["QLVB_KEYCLOAK_PORT"])),
+        "app": app.process.pid,
+    }
+    meters = {"web": CpuMeter(pids), "grant": CpuMeter(pids)}
+    async with httpx.AsyncClient(timeout=30.0) as client:
 
         async def web_login(username: str) -> None:
             browser = Browser(client)
@@ -303,15 +376,21 @@ async def run() -> Result:
                 raise BenchError(f"/auth/session: HTTP {seen.status_code} {seen.text[:200]}")
             for timings in steps.values():
                 timings.clear()  # only the timed rounds' logins
+            per_round = WORKERS * LOGINS_PER_WORKER
             samples = await interleave(
                 {
-                    "web": lambda: login_round(web_login, workers, LOGINS_PER_WORKER),
-                    "grant": lambda: login_round(password_grant, workers, LOGINS_PER_WORKER),
+                    "web": lambda: meters["web"].measure(
+                        lambda: login_round(web_login, workers, LOGINS_PER_WORKER), per_round
+                    ),
+                    "grant": lambda: meters["grant"].measure(
+                        lambda: login_round(password_grant, workers, LOGINS_PER_WORKER),
+                        per_round,
+                    ),
                 },
                 ROUNDS,
             )
         finally:
-            await app.state.resources.close()
+            app.stop()
 
     measured, baseline = median(samples["web"]), median(samples["grant"])
     detail(
@@ -328,13 +407,26 @@ async def run() -> Result:
         f"(app redirect, Keycloak form, form post), {median(steps['app']) * 1e3:.1f} ms in the "
         f"callback (code exchange, token checks, session in Redis)",
     )
+    web, grant = meters["web"], meters["grant"]
+    for kind, meter in meters.items():
+        detail(
+            NAME,
+            f"CPU per {kind} login: Keycloak {meter.per_login_ms('keycloak'):.1f} ms, identity "
+            f"app {meter.per_login_ms('app'):.1f} ms, client {meter.per_login_ms('client'):.1f} ms",
+        )
+    # What the ratio could be if the identity app cost nothing: the two Keycloak flows and
+    # their clients alone, on the same cores.
+    ceiling = (grant.per_login_ms("keycloak") + grant.per_login_ms("client")) / (
+        web.per_login_ms("keycloak") + web.per_login_ms("client")
+    )
+    detail(NAME, f"ratio of CPU per login with the identity app at zero cost: {ceiling:.3f}")
     result = Result(NAME, measured, baseline, "logins/s", TARGET)
     report(result)
     return result
 
 
 def main() -> None:
-    asyncio.run(run())
+    uvloop.run(run())
 
 
 if __name__ == "__main__":

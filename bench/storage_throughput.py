@@ -14,20 +14,16 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import urllib3
 from minio import Minio
 
-from bench.common import BenchError, Result, detail, median, report
+from bench.common import BenchError, Result, ServedApp, detail, median, report
 from devstack.environment import TEST_DATABASE, service_environment, stack_values
 
 NAME = "storage_throughput"
@@ -37,13 +33,6 @@ ROUNDS = {1: 9, 100: 3}
 RSS_FILE = 1024 * MiB
 RSS_LIMIT = 64 * MiB
 BUCKET = "qlvb-test-files"
-REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def payload(size: int) -> bytes:
@@ -66,52 +55,15 @@ def service_token(env: dict[str, str]) -> str:
     return str(response.json()["access_token"])
 
 
-class Service:
-    """`qlvb serve storage` in a child process."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        child_env = {
-            **os.environ,
+def storage_service(env: dict[str, str]) -> ServedApp:
+    return ServedApp(
+        "storage",
+        {
             **env,
-            "QLVB_STORAGE_PORT": str(self.port),
             "QLVB_STORAGE_BUCKET": BUCKET,
             "QLVB_STORAGE_LOCKED_BUCKET": "qlvb-test-issued",
-            "QLVB_LOG_LEVEL": "WARNING",
-        }
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "qlvb"), "serve", "storage"],
-            cwd=REPO,
-            env=child_env,
-            stdout=subprocess.DEVNULL,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        for _ in range(600):
-            if self.process.poll() is not None:
-                raise BenchError("the storage service exited at start-up")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise BenchError("the storage service did not become ready")
-
-    def rss(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise BenchError("no VmRSS")
-
-    def stop(self) -> None:
-        self.process.terminate()  # the child this bench started, by its own handle
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        },
+    )
 
 
 async def generated(total: int, size: int = MiB) -> AsyncIterator[bytes]:
@@ -126,7 +78,7 @@ async def generated(total: int, size: int = MiB) -> AsyncIterator[bytes]:
 class Peak:
     """Samples the service's resident memory while a transfer runs."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: ServedApp) -> None:
         self.service = service
         self.peak = 0
         self._stop = threading.Event()
@@ -158,7 +110,7 @@ async def run() -> Result:
         secure=False,
         region="us-east-1",
     )
-    service = Service(env)
+    service = storage_service(env)
     # The service is called with urllib3, the HTTP stack the SDK baseline uses: the ratio is
     # the cost of the hop through the service, not a difference between client libraries
     # (httpx parsed a 100 MiB answer at a third of urllib3's speed here).
