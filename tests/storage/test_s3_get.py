@@ -48,6 +48,21 @@ async def test_a_plain_answer_is_read_whole(store) -> None:  # type: ignore[no-u
     assert await read_all(url) == body
 
 
+async def test_a_slow_reader_gets_every_byte_in_buffers_of_its_own(store) -> None:  # type: ignore[no-untyped-def]
+    """The store runs ahead of a slow reader, so reading pauses and resumes; every chunk is a
+    buffer the reader keeps."""
+    body = bytes(range(256)) * (5 * 4096 + 7)  # over 5 MiB, not a whole number of chunks
+    url = await store(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    chunks = []
+    async for chunk in stream_get(url, wait_seconds=5):
+        chunks.append(chunk)
+        await asyncio.sleep(0.02)
+    assert len(chunks) >= 5
+    assert max(len(chunk) for chunk in chunks) <= 1 << 20
+    # Kept whole until the end: a buffer reused for later bytes would change an earlier chunk.
+    assert b"".join(chunks) == body
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
@@ -57,6 +72,7 @@ async def test_a_plain_answer_is_read_whole(store) -> None:  # type: ignore[no-u
         ),
         (b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\nbytes", "no content length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this", "body cut short"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nmore than four", "longer than"),
         (b"HTTP/1.1 503 Slow Down\r\nContent-Length: 0\r\n\r\n", "status"),
         (b"SSH-2.0-OpenSSH\r\n\r\n", "malformed status line"),
         (b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 70_000 + b"\r\n\r\n", "header block"),

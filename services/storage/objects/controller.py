@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_206_PARTIAL_CONTENT
 
 from services.common.auth.guards import requires_agency, requires_operator
@@ -28,6 +27,7 @@ from services.storage.objects.schemas import (
     Verification,
 )
 from services.storage.objects.service import ObjectService
+from services.storage.objects.streaming import BufferStream
 
 # Who may put an issued file under retention: the clerk who issues it, or the docs service
 # doing so on their behalf.
@@ -99,7 +99,7 @@ class ObjectController(Controller):
         object_id: FromPath[uuid.UUID],
         verify: FromQuery[bool] = False,
         inline: FromQuery[bool] = False,
-    ) -> Stream:
+    ) -> BufferStream:
         row = await objects.get(tenant_id, object_id)
         size = int(row.size)
         headers = {
@@ -113,7 +113,7 @@ class ObjectController(Controller):
         chosen = parse_range(request.headers.get("range"), size)
         if chosen is None:
             headers["Content-Length"] = str(size)
-            return Stream(
+            return BufferStream(
                 objects.content(row, verify=verify),
                 status_code=HTTP_200_OK,
                 media_type=row.content_type,
@@ -122,7 +122,7 @@ class ObjectController(Controller):
         first, last = chosen
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
         headers["Content-Length"] = str(last - first + 1)
-        return Stream(
+        return BufferStream(
             objects.content(row, first, last - first + 1),
             status_code=HTTP_206_PARTIAL_CONTENT,
             media_type=row.content_type,

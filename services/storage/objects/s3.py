@@ -114,9 +114,10 @@ class ObjectStore:
 
     async def read(
         self, bucket: str, key: str, offset: int = 0, length: int = 0
-    ) -> AsyncIterator[bytes]:
-        """The bytes of an object (or of a range), in chunks, never the whole file at once:
-        a presigned GET (plain S3, signed locally) read straight off the socket (`s3_get.py`)."""
+    ) -> AsyncIterator[bytearray]:
+        """The bytes of an object (or of a range), in chunks the caller owns, never the whole
+        file at once: a presigned GET (plain S3, signed locally) read straight off the socket
+        (`s3_get.py`)."""
         url = self.client.presigned_get_object(bucket, key, expires=dt.timedelta(minutes=15))
         byte_range = None
         if offset or length:

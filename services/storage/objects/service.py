@@ -311,7 +311,7 @@ class ObjectService:
 
     async def content(
         self, row: Any, offset: int = 0, length: int = 0, *, verify: bool = False
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytearray]:
         """The bytes of a committed object. With `verify`, the stream fails before its end when
         the bytes no longer match the recorded hash, so a reader never gets a complete copy of a
         corrupt file (used by signing and exchange)."""
