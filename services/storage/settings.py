@@ -29,11 +29,10 @@ class StorageSettings(ServiceSettings, frozen=True, kw_only=True):
     max_inspected_bytes: int = 200 * MiB
     max_xml_bytes: int = 50 * MiB
     default_quota_bytes: int = 500 * GiB
-    # The S3 client holds `part_size` bytes per part in flight, plus the one it is reading:
-    # (parallel_parts + 1) * part_size bounds an upload's memory. Parts in flight let the next
-    # part arrive while earlier ones are written to S3; S3's smallest part is 5 MiB. Measured
-    # (bench/storage_throughput, 100 MiB): 1 x 16 MiB 0.53 of the SDK, 2 x 8 MiB 0.64,
-    # 3 x 5 MiB 0.68 with the least memory.
+    # An upload holds `part_size` bytes per part in flight, plus the one being filled:
+    # (parallel_parts + 1) * part_size bounds its memory. Parts in flight let the next part
+    # arrive while earlier ones are written to S3; S3's smallest part is 5 MiB. Measured
+    # (bench/storage_throughput, 100 MiB, s3_put.py): 3 x 5 MiB 0.99 of the SDK's speed.
     part_size: int = 5 * MiB
     parallel_parts: int = 3
     pending_ttl_seconds: int = 3600

@@ -1,15 +1,18 @@
 """The S3 side of storage: one client per process, plain S3 calls, run off the event loop.
 
-The MinIO SDK is synchronous (urllib3); every call here is made in a worker thread. Only the
-plain S3 API is used (no MinIO admin API), so any S3-compatible server can take MinIO's place.
-Connection failures surface as `DependencyUnavailable` (503) after a short, bounded retry."""
+An object's bytes travel over presigned URLs on asyncio sockets (`s3_http.py` reads,
+`s3_put.py` writes), signed locally by the MinIO SDK. Everything else (stat, remove, copy into
+the locked bucket, retention) is an SDK call, which is synchronous (urllib3) and so made in a
+worker thread. Only the plain S3 API is used (no MinIO admin API), so any S3-compatible server
+can take MinIO's place. Connection failures surface as `DependencyUnavailable` (503) after a
+short, bounded retry."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
@@ -18,13 +21,16 @@ from minio.error import S3Error
 from minio.retention import Retention
 
 from services.common.problems import DependencyUnavailable
-from services.storage.objects.s3_get import NotFoundInStore, stream_get
+from services.storage.objects.s3_http import NotFoundInStore, stream_get
+from services.storage.objects.s3_put import ObjectWriter
 from services.storage.settings import StorageSettings
 
 T = TypeVar("T")
 
-# Bounds each wait of a read (the head, every chunk), not a whole download.
+# Bounds each wait of a read or write (the head, every chunk, a part), not a whole transfer.
 READ_TIMEOUT = 60.0
+# Presigned URLs made for the service's own requests, each used at once.
+_SIGNED_FOR = dt.timedelta(minutes=15)
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion"})
 
 
@@ -81,22 +87,22 @@ class ObjectStore:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unavailable(exc) from exc
 
-    def put_blocking(
-        self, bucket: str, key: str, data: BinaryIO, length: int, content_type: str
-    ) -> None:
-        """Runs in a worker thread; multipart when the length is unknown or large."""
-        try:
-            self.client.put_object(
-                bucket,
-                key,
-                data,
-                length,
-                content_type=content_type,
-                part_size=self.settings.part_size,
-                num_parallel_uploads=self.settings.parallel_parts,
+    def writer(self, bucket: str, key: str, content_type: str) -> ObjectWriter:
+        """A new object's bytes, written as they arrive (`s3_put.py`)."""
+
+        def sign(method: str, query: dict[str, str]) -> str:
+            params: dict[str, str | list[str] | tuple[str]] = {**query}
+            return self.client.get_presigned_url(
+                method, bucket, key, expires=_SIGNED_FOR, extra_query_params=params
             )
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _unavailable(exc) from exc
+
+        return ObjectWriter(
+            sign,
+            content_type=content_type,
+            part_size=self.settings.part_size,
+            parallel_parts=self.settings.parallel_parts,
+            wait_seconds=READ_TIMEOUT,
+        )
 
     async def remove(self, bucket: str, key: str) -> None:
         """Idempotent: a missing object is already removed."""
@@ -117,8 +123,8 @@ class ObjectStore:
     ) -> AsyncIterator[bytearray]:
         """The bytes of an object (or of a range), in chunks the caller owns, never the whole
         file at once: a presigned GET (plain S3, signed locally) read straight off the socket
-        (`s3_get.py`)."""
-        url = self.client.presigned_get_object(bucket, key, expires=dt.timedelta(minutes=15))
+        (`s3_http.py`)."""
+        url = self.client.presigned_get_object(bucket, key, expires=_SIGNED_FOR)
         byte_range = None
         if offset or length:
             last = f"{offset + length - 1}" if length else ""

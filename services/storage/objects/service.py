@@ -16,7 +16,6 @@ remain without a row."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -47,7 +46,6 @@ from services.storage.objects.inspection import (
     needs_full_inspection,
     sniff_head,
 )
-from services.storage.objects.pipe import BodyPipe, PipeClosed
 from services.storage.objects.s3 import ObjectMissing, ObjectStore
 from services.storage.objects.schemas import StoredObject, Verification
 from services.storage.settings import StorageSettings
@@ -58,6 +56,7 @@ logger = logging.getLogger("qlvb.storage")
 # Inspected files up to this size stay in memory while they are checked; larger ones spill to a
 # temporary file.
 _SPOOL_IN_MEMORY = 8 << 20
+_SPOOL_READ = 1 << 20
 # The declared kinds that a ZIP or OLE2 head may still turn out to be, after inspection.
 _ZIP_FAMILY = frozenset({FileKind.ZIP, FileKind.DOCX, FileKind.XLSX, FileKind.ODT, FileKind.ODS})
 _OLE2_FAMILY = frozenset({FileKind.DOC, FileKind.XLS})
@@ -81,14 +80,23 @@ class Upload:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self.sha256: Any = hashlib.sha256()
+        # Of the bytes written to the store, set once they all are.
+        self.sha256: Any = None
 
-    def count(self, chunk: bytes, *, digest: bool = True) -> None:
+    async def counted(self, head: bytes, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """The request's bytes, the head first; refused as soon as they pass the limit."""
+        if head:
+            self._count(head)
+            yield head
+        async for chunk in body:
+            if chunk:
+                self._count(chunk)
+                yield chunk
+
+    def _count(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
             raise too_large(self.limit)
-        if digest:
-            self.sha256.update(chunk)
 
 
 class ObjectService:
@@ -161,7 +169,9 @@ class ObjectService:
                 kind = await self._inspect_and_put(key, declared, sniffed, head, body, upload)
             else:
                 kind = sniffed
-                await self._stream_put(key, MEDIA_TYPES[kind], head, body, upload)
+                upload.sha256 = await self._write(
+                    key, MEDIA_TYPES[kind], upload.counted(head, body)
+                )
         except BaseException:
             await self._discard(tenant_id, object_id, bucket, key)
             raise
@@ -207,45 +217,17 @@ class ObjectService:
             )
         return min(self.settings.max_object_bytes, remaining)
 
-    async def _stream_put(
-        self,
-        key: str,
-        content_type: str,
-        head: bytes,
-        body: AsyncIterator[bytes],
-        upload: Upload,
-    ) -> None:
-        pipe = BodyPipe()
-
-        reader: Any = pipe  # a binary file to the SDK; io.RawIOBase is not typed as BinaryIO
-
-        def put() -> None:
-            try:
-                self.store.put_blocking(self.settings.bucket, key, reader, -1, content_type)
-            finally:
-                pipe.reader_done()
-
-        writer = asyncio.create_task(asyncio.to_thread(put))
-        # The pipe hashes what the S3 side reads, off the event loop.
-        upload.sha256 = pipe.sha256
+    async def _write(self, key: str, content_type: str, chunks: AsyncIterator[bytes]) -> Any:
+        """Writes the chunks as the object's bytes, as they come; their SHA-256."""
+        writer = self.store.writer(self.settings.bucket, key, content_type)
         try:
-            upload.count(head, digest=False)
-            await pipe.feed(head)
-            async for chunk in body:
-                if chunk:
-                    upload.count(chunk, digest=False)
-                    await pipe.feed(chunk)
-            await pipe.close_writer()
-        except PipeClosed:
-            # The S3 side failed first: its error (503) is the one to report.
-            await writer
+            async for chunk in chunks:
+                await writer.write(chunk)
+            await writer.finish()
+        except BaseException:
+            await writer.abort()
             raise
-        except BaseException as exc:
-            pipe.abort(exc)
-            with contextlib.suppress(Exception):
-                await writer
-            raise
-        await writer
+        return writer.sha256
 
     async def _inspect_and_put(
         self,
@@ -257,25 +239,13 @@ class ObjectService:
         upload: Upload,
     ) -> FileKind:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-            upload.count(head)
-            spool.write(head)
-            async for chunk in body:
-                if chunk:
-                    upload.count(chunk)
-                    spool.write(chunk)
+            async for chunk in upload.counted(head, body):
+                spool.write(chunk)
             spool.seek(0)
             kind = await asyncio.to_thread(_inspect, sniffed, spool)
             check_matches(declared, kind)
             spool.seek(0)
-            data: Any = spool
-            await asyncio.to_thread(
-                self.store.put_blocking,
-                self.settings.bucket,
-                key,
-                data,
-                upload.size,
-                MEDIA_TYPES[kind],
-            )
+            upload.sha256 = await self._write(key, MEDIA_TYPES[kind], _spooled(spool))
         return kind
 
     async def _discard(
@@ -481,6 +451,11 @@ class ObjectService:
             except DependencyUnavailable:
                 logger.warning("unreferenced original left", extra={"key": row.key})
         return records.view(updated)
+
+
+async def _spooled(spool: IO[bytes]) -> AsyncIterator[bytes]:
+    while chunk := spool.read(_SPOOL_READ):
+        yield chunk
 
 
 async def _read_head(body: AsyncIterator[bytes]) -> bytes:

@@ -1,7 +1,7 @@
 """A streamed answer whose chunks go to the server as they are.
 
 Litestar's `Stream` passes on only `bytes` chunks (anything else it `.encode()`s). The object
-reader hands out the very buffers the store's socket was read into (`s3_get.py`); turning each
+reader hands out the very buffers the store's socket was read into (`s3_http.py`); turning each
 into `bytes` would copy every byte of every download once more. ASGI servers write any
 bytes-like body (uvicorn hands it to the transport unchanged), and each buffer belongs to this
 answer alone, so nothing can change it while the server still holds it."""

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from services.common.problems import DependencyUnavailable
-from services.storage.objects.s3_get import NotFoundInStore, stream_get
+from services.storage.objects.s3_http import NotFoundInStore, stream_get
 
 Answer = Callable[[bytes], bytes]
 
