@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -142,6 +143,18 @@ async def record_discarded(
     await conn.execute(statement.on_conflict_do_nothing())
 
 
+@functools.cache
+def _fetch_statement(states: tuple[str, ...], for_update: bool) -> Select[Any]:
+    # Built once per kind: every download reads one row, and building the statement and its
+    # cache key each time cost more than the query itself.
+    statement = select(stored_object).where(
+        stored_object.c.tenant_id == bindparam("tenant_id"),
+        stored_object.c.id == bindparam("object_id"),
+        stored_object.c.state.in_(states),
+    )
+    return statement.with_for_update() if for_update else statement
+
+
 async def fetch(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -150,14 +163,11 @@ async def fetch(
     states: tuple[str, ...] = (COMMITTED,),
     for_update: bool = False,
 ) -> Any:
-    statement = select(stored_object).where(
-        stored_object.c.tenant_id == tenant_id,
-        stored_object.c.id == object_id,
-        stored_object.c.state.in_(states),
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    row = (await conn.execute(statement)).one_or_none()
+    row = (
+        await conn.execute(
+            _fetch_statement(states, for_update), {"tenant_id": tenant_id, "object_id": object_id}
+        )
+    ).one_or_none()
     if row is None:
         raise not_found(object_id)
     return row
