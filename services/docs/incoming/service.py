@@ -501,8 +501,6 @@ class IncomingService:
                 "created_by": principal.username,
                 **_fields_values(body),
             }
-            row = (await conn.execute(_INSERT_DOCUMENT, values)).one()
-            await attach_files(conn, tenant_id, document_id, body.files)
             actions = [
                 chain.Action(
                     action="incoming.received",
@@ -511,16 +509,26 @@ class IncomingService:
                     data={"source": "paper", "files": len(body.files)},
                 )
             ]
-            changes: dict[str, Any] = {}
             if body.register:
-                changes, registered = await self._register(
-                    conn, tenant_id, principal, document_id, body.register_id, row=row
+                # Numbered before it is written, so the row is written once, registered.
+                changes, registered = await self._number(
+                    conn,
+                    tenant_id,
+                    principal,
+                    document_id,
+                    body.register_id,
+                    types.SimpleNamespace(**values),
                 )
+                values |= changes
                 actions.append(registered)
+            row = (await conn.execute(_INSERT_DOCUMENT, values)).one()
+            await attach_files(conn, tenant_id, document_id, body.files)
+            if body.register:
+                await self._status(conn, tenant_id, row, "accepted")
             # Both entries in one append: the chain head is locked once per request.
             history = await chain.append_many(conn, tenant_id, principal, actions)
         # Everything on the card was just written: it is built here, not read back.
-        card = _card_of(row, changes, body.files, history)
+        card = _card_of(row, {}, body.files, history)
         await self._after_reception(tenant_id, card)
         return card
 
@@ -565,32 +573,28 @@ class IncomingService:
             if body.fields is not None:
                 _check_fields(body.fields, row.arrived_at.astimezone(VIETNAM).date())
                 await _set(conn, tenant_id, document_id, _fields_values(body.fields))
-            _, registered = await self._register(
-                conn, tenant_id, principal, document_id, body.register_id
+            if body.fields is not None:
+                row = await self._fetch(conn, tenant_id, principal, document_id)
+            changes, registered = await self._number(
+                conn, tenant_id, principal, document_id, body.register_id, row
             )
+            await _set(conn, tenant_id, document_id, changes)
+            await self._status(conn, tenant_id, row, "accepted")
             await chain.append_many(conn, tenant_id, principal, [registered])
             return await self._card(conn, tenant_id, principal, document_id)
 
-    async def _register(
+    async def _number(
         self,
         conn: AsyncConnection,
         tenant_id: uuid.UUID,
         principal: Principal,
         document_id: uuid.UUID,
         register_id: uuid.UUID | None,
-        *,
-        row: Any = None,
+        row: Any,
     ) -> tuple[dict[str, Any], chain.Action]:
-        """Number the document; the columns it changed and the action for the audit chain
-        (the caller appends it with its own, in one go)."""
-        if row is None:
-            row = (
-                await conn.execute(
-                    select(document).where(
-                        document.c.tenant_id == tenant_id, document.c.id == document_id
-                    )
-                )
-            ).one()
+        """Take the document's arrival number in its register: the columns registration sets
+        and the action for the audit chain. The caller writes both (with its own, in one go)
+        and tells the sender (`_status`)."""
         confidential = row.confidentiality != Confidentiality.NORMAL.value
         values = {
             "tenant_id": tenant_id,
@@ -635,7 +639,6 @@ class IncomingService:
             "registered_by": principal.username,
             "due_on": due_on,
         }
-        await _set(conn, tenant_id, document_id, changes)
         registered = chain.Action(
             action="incoming.registered",
             entity="document",
@@ -647,7 +650,6 @@ class IncomingService:
                 "due_on": due_on.isoformat() if due_on else None,
             },
         )
-        await self._status(conn, tenant_id, row, "accepted")
         return changes, registered
 
     async def _default_due(
