@@ -15,7 +15,7 @@ import uuid
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
-from sqlalchemy import and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import Boolean, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.auth.principal import Principal, Role
@@ -42,7 +42,7 @@ from services.docs.incoming.schemas import (
     PaperDocument,
     Registration,
 )
-from services.docs.registers.numbering import next_number
+from services.docs.registers.numbering import COUNTER_PARAMETERS, take_number_sql
 from services.docs.registers.service import INCOMING, default_register_id, ensure_defaults
 from services.docs.signatures import reports
 from services.docs.tables import (
@@ -51,7 +51,6 @@ from services.docs.tables import (
     document,
     document_file,
     outbox,
-    register,
 )
 
 logger = logging.getLogger("qlvb.docs.incoming")
@@ -426,33 +425,35 @@ async def _set(
     )
 
 
-# Built once: registering is the clerk's most frequent action, and building these statements
-# cost more than running them (bench/docs_register).
-_EARLIER = (
-    select(document.c.id, document.c.arrival_number)
-    .where(
-        document.c.tenant_id == bindparam("tenant_id"),
-        document.c.id != bindparam("document_id"),
-        document.c.number_symbol == bindparam("number_symbol"),
-        document.c.sender_name == bindparam("sender_name"),
-        document.c.issued_on == bindparam("issued_on"),
-        document.c.arrival_number.is_not(None),
+# Built once: registering is the clerk's most frequent action, and building it cost more than
+# running it (bench/docs_register). In one round trip: the register, the same document (number,
+# sender, date) if it is already registered, and the next number, taken only when the register
+# is an open incoming one of the document's confidentiality and the document is no duplicate
+# (otherwise `number` is null and the caller says why).
+_BOOK_AND_NUMBER = text(
+    "WITH book AS ("  # noqa: S608 - built from constants only
+    " SELECT r.id, r.direction, r.active, r.confidential,"
+    " earlier.id AS duplicate_id, earlier.arrival_number AS duplicate_number"
+    " FROM docs.register r LEFT JOIN LATERAL ("
+    "  SELECT d.id, d.arrival_number FROM docs.document d"
+    "  WHERE d.tenant_id = :tenant_id AND d.id <> :document_id"
+    "  AND d.number_symbol = :number_symbol AND d.sender_name = :sender_name"
+    "  AND d.issued_on = :issued_on AND d.arrival_number IS NOT NULL LIMIT 1"
+    " ) earlier ON true"
+    " WHERE r.tenant_id = :tenant_id AND r.id = :register_id"
+    "), numbered AS ("
+    + take_number_sql(
+        "SELECT :tenant_id, :register_id, :year, 1 FROM book WHERE book.direction = 'incoming'"
+        " AND book.active AND book.confidential = :confidential AND book.duplicate_id IS NULL"
     )
-    .limit(1)
-    .lateral("earlier")
-)
-# The register, and the same document (number, sender, date) if it is already registered.
-_BOOK_AND_DUPLICATE = (
-    select(
-        register,
-        _EARLIER.c.id.label("duplicate_id"),
-        _EARLIER.c.arrival_number.label("duplicate_number"),
-    )
-    .outerjoin(_EARLIER, true())
-    .where(
-        register.c.tenant_id == bindparam("tenant_id"),
-        register.c.id == bindparam("register_id"),
-    )
+    + ") SELECT book.*, (SELECT last_number FROM numbered) AS number FROM book"
+).bindparams(
+    *COUNTER_PARAMETERS,
+    bindparam("document_id", type_=document.c.id.type),
+    bindparam("number_symbol", type_=document.c.number_symbol.type),
+    bindparam("sender_name", type_=document.c.sender_name.type),
+    bindparam("issued_on", type_=document.c.issued_on.type),
+    bindparam("confidential", type_=Boolean()),
 )
 
 
@@ -596,19 +597,22 @@ class IncomingService:
         and the action for the audit chain. The caller writes both (with its own, in one go)
         and tells the sender (`_status`)."""
         confidential = row.confidentiality != Confidentiality.NORMAL.value
+        arrived_on = row.arrived_at.astimezone(VIETNAM).date()
         values = {
             "tenant_id": tenant_id,
             "register_id": register_id or default_register_id(tenant_id, INCOMING, confidential),
+            "year": arrived_on.year,
+            "confidential": confidential,
             "document_id": document_id,
             "number_symbol": row.number_symbol,
             "sender_name": row.sender_name,
             "issued_on": row.issued_on,
         }
-        book = (await conn.execute(_BOOK_AND_DUPLICATE, values)).one_or_none()
+        book = (await conn.execute(_BOOK_AND_NUMBER, values)).one_or_none()
         if book is None and register_id is None:
             # An agency's first registration creates its default registers.
             await ensure_defaults(conn, tenant_id)
-            book = (await conn.execute(_BOOK_AND_DUPLICATE, values)).one_or_none()
+            book = (await conn.execute(_BOOK_AND_NUMBER, values)).one_or_none()
         if book is None or book.direction != INCOMING or not book.active:
             raise InvalidInput(
                 "Sổ văn bản đến không tồn tại hoặc đã đóng.",
@@ -626,9 +630,8 @@ class IncomingService:
                 "The same document (number, sender, date) is already registered.",
                 existing_document_id=str(book.duplicate_id),
             )
-        arrived_on = row.arrived_at.astimezone(VIETNAM).date()
         register_id = book.id
-        number = await next_number(conn, tenant_id, register_id, arrived_on.year)
+        number = int(book.number)
         due_on = row.due_on or await self._default_due(conn, row, arrived_on)
         changes: dict[str, Any] = {
             "state": "registered",

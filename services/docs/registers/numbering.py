@@ -14,18 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.docs.tables import register_counter
 
+
 # Text, not an `insert().on_conflict_do_update()` construct: SQLAlchemy compiles those afresh on
 # every execution (they are not cacheable), which cost more than the statement itself.
-_NEXT = text(
-    "INSERT INTO docs.register_counter (tenant_id, register_id, year, last_number) "
-    "VALUES (:tenant_id, :register_id, :year, 1) "
-    "ON CONFLICT (tenant_id, register_id, year) "
-    "DO UPDATE SET last_number = docs.register_counter.last_number + 1 "
-    "RETURNING last_number"
-).bindparams(
+def take_number_sql(source: str) -> str:
+    """The statement that takes the next number, as SQL: `source` is a `VALUES` or `SELECT`
+    giving (tenant_id, register_id, year, 1) for the counter to take it in."""
+    return (
+        "INSERT INTO docs.register_counter (tenant_id, register_id, year, last_number) "
+        f"{source} "
+        "ON CONFLICT (tenant_id, register_id, year) "
+        "DO UPDATE SET last_number = docs.register_counter.last_number + 1 "
+        "RETURNING last_number"
+    )
+
+
+# The parameters that name a counter, typed so that they are sent as what they are.
+COUNTER_PARAMETERS = (
     bindparam("tenant_id", type_=register_counter.c.tenant_id.type),
     bindparam("register_id", type_=register_counter.c.register_id.type),
     bindparam("year", type_=register_counter.c.year.type),
+)
+_NEXT = text(take_number_sql("VALUES (:tenant_id, :register_id, :year, 1)")).bindparams(
+    *COUNTER_PARAMETERS
 )
 
 
