@@ -14,6 +14,7 @@ import os
 import random
 import time
 import urllib.parse
+import uuid
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -102,29 +103,43 @@ async def run() -> Result:
         driver = AsgiDriver(app, {"authorization": f"Bearer {token}"})
         for tenant, query in plans[:10]:
             await driver.get("/api/v1/incoming", _query(query), {"x-agency-id": str(tenant)})
-        for tenant, query in plans:
+        for index, (tenant, query) in enumerate(plans):
             kind = "search" if query else "inbox"
-            started = time.perf_counter()
-            status = await driver.get(
-                "/api/v1/incoming", _query(query), {"x-agency-id": str(tenant)}
-            )
-            api[kind].append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                raise BenchError(f"GET /api/v1/incoming?{_query(query)}: HTTP {status}")
-
             statement = list_statement(tenant, principal, query=query, limit=50)
             text = str(
                 statement.compile(
                     dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
                 )
             )
-            started = time.perf_counter()
-            async with raw.transaction(readonly=True):
-                await raw.execute(f"SET LOCAL app.tenant_id = '{tenant}'")
-                found = await raw.fetch(text)
-            sql[kind].append((time.perf_counter() - started) * 1000)
-            if query and not found:
-                raise BenchError(f"search {query!r} found nothing in {tenant}")
+
+            async def through_api(tenant: uuid.UUID = tenant, query: str | None = query) -> float:
+                started = time.perf_counter()
+                status = await driver.get(
+                    "/api/v1/incoming", _query(query), {"x-agency-id": str(tenant)}
+                )
+                if status != 200:
+                    raise BenchError(f"GET /api/v1/incoming?{_query(query)}: HTTP {status}")
+                return (time.perf_counter() - started) * 1000
+
+            async def direct(
+                tenant: uuid.UUID = tenant, query: str | None = query, text: str = text
+            ) -> float:
+                started = time.perf_counter()
+                async with raw.transaction(readonly=True):
+                    await raw.execute(f"SET LOCAL app.tenant_id = '{tenant}'")
+                    found = await raw.fetch(text)
+                if query and not found:
+                    raise BenchError(f"search {query!r} found nothing in {tenant}")
+                return (time.perf_counter() - started) * 1000
+
+            # The first to read a tenant's pages may find them outside the cache: the two
+            # take turns at going first.
+            if index % 2 == 0:
+                api[kind].append(await through_api())
+                sql[kind].append(await direct())
+            else:
+                sql[kind].append(await direct())
+                api[kind].append(await through_api())
         await app.state["resources"].close()
     finally:
         await raw.close()
