@@ -177,12 +177,26 @@ class AsgiDriver:
         self, path: str, query: str = "", headers: Mapping[str, str] | None = None
     ) -> int:
         """One GET; the response status (the body is read and dropped)."""
+        status, _ = await self.request("GET", path, query, headers)
+        return status
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> tuple[int, bytes]:
+        """One request; the response status and body."""
         extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if body:
+            extra.append((b"content-length", str(len(body)).encode()))
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
-            "method": "GET",
+            "method": method,
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
@@ -196,21 +210,24 @@ class AsgiDriver:
         }
         received = False
         status = 0
+        answer: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
             nonlocal received
             if received:
                 return {"type": "http.disconnect"}
             received = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: Mapping[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                answer.append(bytes(message.get("body", b"")))
 
         await self._app(scope, receive, send)
-        return status
+        return status, b"".join(answer)
 
 
 # --------------------------------------------------------------------------- timing
