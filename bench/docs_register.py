@@ -6,8 +6,9 @@ the gapless arrival number, the default due date from the working-day calendar, 
 chain entries and the status event, in one transaction, and the card as the answer. The app is
 called in process the way a server hands it a parsed request (`AsgiDriver`), so the figure is
 the app's cost, not an HTTP client's. The baseline inserts the document row and takes the number
-with one upsert, on one raw connection, in one transaction per document. Both run against the test database, in the demo agency (the clerk
-`vanthu`), so the dev data of `make run` is not touched."""
+with one upsert, on one raw connection, in one transaction per document. Both run against the
+test database, in the demo agency (the clerk `vanthu`), so the dev data of `make run` is not
+touched."""
 
 from __future__ import annotations
 
