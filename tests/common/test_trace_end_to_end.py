@@ -152,7 +152,9 @@ async def leave_work_overdue(clerks: Clerks) -> None:
         json={
             "sender_name": "Bộ Nội vụ",
             "sender_code": BO_NOI_VU,
-            "number_symbol": f"{uuid.uuid4().int % 9000 + 100}/BNV-CCVC",
+            # A symbol of its own: numbers alone collide with the many documents made before
+            # (the same number, sender and date is refused as already registered).
+            "number_symbol": f"{uuid.uuid4().int % 9000 + 100}/BNV-{uuid.uuid4().hex[:6].upper()}",
             "doc_type": "CV",
             "issued_on": (arrived.date() - dt.timedelta(days=1)).isoformat(),
             "arrived_at": arrived.isoformat(),

@@ -162,7 +162,9 @@ def fields(subject: str, **changes: Any) -> dict[str, Any]:
     return {
         "sender_name": "Bộ Nội vụ",
         "sender_code": SENDER,
-        "number_symbol": f"{uuid.uuid4().int % 9000 + 100}/BNV-CCVC",
+        # A symbol of its own: numbers alone collide with the many documents made before
+        # (the same number, sender and date is refused as already registered).
+        "number_symbol": f"{uuid.uuid4().int % 9000 + 100}/BNV-{uuid.uuid4().hex[:6].upper()}",
         "doc_type": "CV",
         "issued_on": (dt.date.today() - dt.timedelta(days=2)).isoformat(),
         "subject": subject,
