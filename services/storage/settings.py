@@ -30,7 +30,8 @@ class StorageSettings(ServiceSettings, frozen=True, kw_only=True):
     max_xml_bytes: int = 50 * MiB
     default_quota_bytes: int = 500 * GiB
     # An upload holds `part_size` bytes per part in flight, plus the one being filled:
-    # (parallel_parts + 1) * part_size bounds its memory. Parts in flight let the next part
+    # (parallel_parts + 1) * part_size (twice the parts in flight at worst, if hashing ever
+    # fell behind the network; see objects/s3_put.py). Parts in flight let the next part
     # arrive while earlier ones are written to S3; S3's smallest part is 5 MiB. Fewer, larger
     # parts are also faster to read back. Measured (bench/storage_throughput, 100 MiB, against
     # the SDK with 16 MiB parts): 3 x 5 MiB uploads 0.85-0.99 and downloads 0.65-0.79;

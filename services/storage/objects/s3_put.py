@@ -3,9 +3,11 @@
 The bytes are gathered into `part_size` buffers; each full buffer becomes one part of an S3
 multipart upload, sent over a presigned URL (`s3_http.py`) while more bytes arrive, at most
 `parallel_parts` at a time. Beyond that the next write waits, which slows the client down
-instead of growing memory: an upload holds at most `parallel_parts + 1` parts. A file smaller
-than one part is one plain PUT. The SHA-256 of the bytes is computed part by part, in order, in a
-worker thread beside the network work.
+instead of growing memory: an upload holds `parallel_parts + 1` parts. A file smaller than one
+part is one plain PUT. The SHA-256 of the bytes is computed part by part, in order, in a worker
+thread beside the network work; at most `parallel_parts` parts wait for it (hashing is several
+times faster than the network here, so in practice none do; at worst an upload holds
+`2 * parallel_parts + 1` parts).
 
 Presigned requests carry no payload signature (`UNSIGNED-PAYLOAD`, which the SDK also uses over
 TLS), so neither this service nor the store hashes each part a second time; the object's own
@@ -66,6 +68,7 @@ class ObjectWriter:
         self._upload_id: str | None = None
         self._parts: list[asyncio.Task[str]] = []
         self._hashing: asyncio.Task[None] | None = None
+        self._unhashed = 0
         self.sha256: Any = hashlib.sha256()
         self.size = 0
 
@@ -130,6 +133,9 @@ class ObjectWriter:
         for task in self._parts:
             if task.done():
                 task.result()  # a part that failed fails the upload now, not at the end
+        if self._hashing is not None and self._unhashed >= self._parallel:
+            # Parts waiting to be hashed are held in memory too: a slow hash slows the client.
+            await self._hashing
         self._hash(part)
         number = len(self._parts) + 1
         self._parts.append(asyncio.create_task(self._put_part(number, part)))
@@ -146,11 +152,13 @@ class ObjectWriter:
     def _hash(self, part: bytearray) -> None:
         """Chains the part's hashing after the previous part's, off the event loop."""
         previous = self._hashing
+        self._unhashed += 1
 
         async def run() -> None:
             if previous is not None:
                 await previous
             await asyncio.to_thread(self.sha256.update, part)
+            self._unhashed -= 1
 
         self._hashing = asyncio.create_task(run())
 
