@@ -29,7 +29,7 @@ from devstack.environment import TEST_DATABASE, service_environment, stack_value
 NAME = "storage_throughput"
 TARGET = 0.8
 MiB = 1 << 20
-ROUNDS = {1: 9, 100: 7}
+ROUNDS = {1: 9, 100: 11}
 # The SDK's part size for the baseline's uploads.
 PART = 16 * MiB
 RSS_FILE = 1024 * MiB
