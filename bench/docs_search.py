@@ -26,7 +26,7 @@ from devstack.environment import TEST_DATABASE, service_environment, stack_value
 NAME = "docs_search"
 TARGET = 1 / 1.5
 P95_LIMIT_MS = 100.0
-REQUESTS = 80
+REQUESTS = 200
 QUERIES = [
     "chuyen doi so",
     "giai ngan von dau tu cong",

@@ -507,7 +507,7 @@ class IncomingChanges:
                     document.c.tenant_id == tenant_id,
                     document.c.id == document_id,
                     document.c.direction == INCOMING,
-                    visible_to(principal, mine),
+                    visible_to(principal.username, mine),
                 )
                 .with_for_update(of=document)
             )
