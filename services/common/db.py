@@ -137,3 +137,40 @@ def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, _UNAVAILABLE)
+
+
+class _DriverStatement:
+    """A statement compiled once for the driver: its SQL and the order of its parameters."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup or ())
+        # Values the statement carries itself (`column == constant`).
+        self.constants = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required and not bind.expanding
+        }
+
+
+_DRIVER_STATEMENTS: dict[int, tuple[Any, _DriverStatement]] = {}
+
+
+async def fetch_direct(conn: AsyncConnection, statement: Any, values: dict[str, Any]) -> list[Any]:
+    """The rows of a statement built once (module-level or cached), run on the driver itself.
+
+    For the hottest reads only: SQLAlchemy's execution context per call cost as much as the
+    rest of an inbox request. The rows are the driver's records (indexable by position and
+    name). Values are the statement's named parameters (no expanding IN lists), given as the
+    driver takes them (UUIDs, dates, strings, lists); constants in the statement are kept."""
+    known = _DRIVER_STATEMENTS.get(id(statement))
+    if known is None or known[0] is not statement:
+        known = (statement, _DriverStatement(statement, conn.dialect))
+        _DRIVER_STATEMENTS[id(statement)] = known
+    prepared = known[1]
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    constants = prepared.constants
+    arguments = [values[name] if name in values else constants[name] for name in prepared.order]
+    return list(await driver.fetch(prepared.sql, *arguments))

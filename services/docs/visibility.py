@@ -26,7 +26,7 @@ def incoming_visible(tenant_id: uuid.UUID, principal: Principal) -> Any:
     mine = select(assignment.c.document_id).where(
         assignment.c.tenant_id == tenant_id, assignment.c.assignee == principal.username
     )
-    return incoming_rule(principal, mine)
+    return incoming_rule(principal.username, mine)
 
 
 def outgoing_visible(tenant_id: uuid.UUID, principal: Principal) -> Any:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     Integer,
     String,
+    all_,
     and_,
     any_,
     bindparam,
@@ -32,9 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from services.common.auth.principal import Principal, Role
-from services.common.db import Database
+from services.common.db import Database, fetch_direct
 from services.common.outbox import publish
 from services.common.problems import Conflict, Forbidden, InvalidInput, NotFound
 from services.docs.audit import chain
@@ -262,7 +264,7 @@ def _assignment_view(row: Any) -> AssignmentView:
     )
 
 
-def visible_to(username: Any, mine: Any) -> Any:
+def visible_to(username: str | BindParameter[str], mine: Any) -> Any:
     """Confidential documents: only the people assigned and the clerk who registered it.
     `username` is the person's (or a parameter that will hold it)."""
     return or_(
@@ -313,6 +315,7 @@ def list_query(
         values["usernames"] = list(principal.usernames)
     if overdue_on is not None:
         values["overdue_on"] = overdue_on
+        values["finished"] = list(FINISHED)
     if cursor:
         values["after_at"], values["after_id"] = _decode_cursor(cursor)
     shape = _list_shape(
@@ -369,7 +372,7 @@ def _list_shape(
     if overdue:
         statement = statement.where(
             document.c.due_on < bindparam("overdue_on", type_=document.c.due_on.type),
-            document.c.state.not_in(FINISHED),
+            document.c.state != all_(bindparam("finished", type_=ARRAY(String()))),
         )
     statement = statement.where(visible_to(username, mine))
     if after:
@@ -1086,10 +1089,10 @@ class IncomingService:
             limit=limit,
         )
         async with self.db.transaction(tenant_id, read_only=True) as conn:
-            rows = (await conn.execute(statement, values)).all()
+            rows = await fetch_direct(conn, statement, values)
         items = [_listed(r, on) for r in rows[:limit]]
         next_cursor = (
-            _encode_cursor(rows[limit - 1].arrived_at, rows[limit - 1].id)
+            _encode_cursor(rows[limit - 1]["arrived_at"], rows[limit - 1]["id"])
             if len(rows) > limit
             else None
         )
