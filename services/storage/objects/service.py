@@ -454,7 +454,8 @@ class ObjectService:
 
 
 async def _spooled(spool: IO[bytes]) -> AsyncIterator[bytes]:
-    while chunk := spool.read(_SPOOL_READ):
+    # Past 8 MiB the spool is a file on disk: read off the event loop.
+    while chunk := await asyncio.to_thread(spool.read, _SPOOL_READ):
         yield chunk
 
 
