@@ -118,7 +118,10 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
     data: dict[str, object]
 
 
-class DocumentSummary(msgspec.Struct, kw_only=True):
+class DocumentSummary(msgspec.Struct):
+    """One row of a list. Its fields, `overdue` aside, are the columns the list query selects,
+    in order: a row is made into a summary positionally (`incoming.service.SUMMARY_COLUMNS`)."""
+
     id: uuid.UUID
     state: str
     arrival_number: int | None

@@ -202,12 +202,12 @@ def _summary(row: Any, on: dt.date) -> DocumentSummary:
 
 
 def _listed(row: Any, on: dt.date) -> DocumentSummary:
-    """A row of the inbox query (exactly the summary's columns) as a summary (zipped, not
-    `row._asdict()`, which took longer than the rest of the request's Python together)."""
-    values = dict(zip(SUMMARY_COLUMNS, row, strict=True))
-    due_on = values["due_on"]
-    overdue = due_on is not None and due_on < on and values["state"] not in FINISHED
-    return DocumentSummary(**values, overdue=overdue)
+    """A row of the list query (exactly the summary's columns, in order) as a summary: built
+    positionally, five times faster than by name (bench/docs_search)."""
+    due_on = row[_DUE_ON]
+    overdue = due_on is not None and due_on < on and row[_STATE] not in FINISHED
+    # mypy cannot know that the row fills every field but `overdue`; SUMMARY_COLUMNS says so.
+    return DocumentSummary(*row, overdue=overdue)  # type: ignore[misc]
 
 
 def _card_of(
@@ -275,21 +275,10 @@ def visible_to(username: str | BindParameter[str], mine: Any) -> Any:
     )
 
 
-SUMMARY_COLUMNS = (
-    "id",
-    "state",
-    "arrival_number",
-    "arrival_year",
-    "arrived_at",
-    "sender_name",
-    "number_symbol",
-    "doc_type",
-    "issued_on",
-    "subject",
-    "urgency",
-    "confidentiality",
-    "due_on",
-)
+# The columns of a list row: the summary's fields but the one computed.
+SUMMARY_COLUMNS = tuple(name for name in DocumentSummary.__struct_fields__ if name != "overdue")
+_DUE_ON = SUMMARY_COLUMNS.index("due_on")
+_STATE = SUMMARY_COLUMNS.index("state")
 
 
 def list_query(
