@@ -3,13 +3,12 @@ OpenAPI. A service's `create_app` lists its own routes and hands them to `build_
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
@@ -20,11 +19,10 @@ from redis.asyncio import Redis
 
 from services.common.auth.keys import KeySet
 from services.common.auth.middleware import authentication_middleware
-from services.common.auth.principal import Principal
 from services.common.auth.tokens import TokenVerifier
 from services.common.db import Database
 from services.common.health import Check, database_check, health_handlers, redis_check
-from services.common.problems import Forbidden, exception_handlers
+from services.common.problems import exception_handlers
 from services.common.settings import ServiceSettings
 from services.common.telemetry import (
     configure_logging,
@@ -87,15 +85,6 @@ def build_app(
     async def provide_db() -> Database:
         return res.db
 
-    async def provide_tenant(request: Request[Principal, Any, Any]) -> uuid.UUID:
-        tenant = request.user.active_agency_id
-        if tenant is None:
-            raise Forbidden(
-                "Hãy chọn cơ quan đang làm việc (X-Agency-Id).",
-                "Choose the agency you act in (X-Agency-Id).",
-            )
-        return tenant
-
     return Litestar(
         route_handlers=[*health_handlers(settings.service, checks), *route_handlers],
         middleware=[
@@ -108,7 +97,6 @@ def build_app(
         state=State({"resources": res, "settings": settings}),
         dependencies={
             "db": Provide(provide_db),
-            "tenant_id": Provide(provide_tenant),
             **(dependencies or {}),
         },
         openapi_config=OpenAPIConfig(

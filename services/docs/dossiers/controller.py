@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, tenant_of
 from services.common.auth.principal import Principal
 from services.docs.dossiers.archive import ArchiveService
 from services.docs.dossiers.disposition import attachment
@@ -49,11 +49,12 @@ class DossierController(Controller):
     async def catalogue(
         self,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         year: Annotated[int | None, QueryParameter(ge=1945, le=2100)] = None,
         # `state` is a reserved keyword of Litestar handlers; the query parameter keeps the name.
         dossier_state: Annotated[DossierState | None, QueryParameter(name="state")] = None,
     ) -> list[DossierSummary]:
+        tenant_id = tenant_of(request)
         return await dossiers.list(tenant_id, year or today().year, dossier_state)
 
     @post("", status_code=HTTP_201_CREATED, summary="Thêm hồ sơ vào danh mục hồ sơ")
@@ -61,9 +62,9 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[DossierCreate],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.create(tenant_id, request.user, data)
 
     @get("/transfer-due", summary="Hồ sơ đến hạn (hoặc quá hạn) nộp lưu vào Lưu trữ cơ quan")
@@ -71,9 +72,9 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         within_days: Annotated[int, QueryParameter(ge=0, le=3650)] = 30,
     ) -> list[DossierSummary]:
+        tenant_id = tenant_of(request)
         return await archive.transfer_due(tenant_id, request.user, within_days)
 
     @get("/retention-expired", summary="Hồ sơ hết thời hạn bảo quản (chờ xét tiêu hủy)")
@@ -81,10 +82,10 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         as_of: Annotated[dt.date | None, QueryParameter()] = None,
         year: Annotated[int | None, QueryParameter(ge=1945, le=2100)] = None,
     ) -> list[DossierSummary]:
+        tenant_id = tenant_of(request)
         return await archive.expired(tenant_id, request.user, as_of or today(), year)
 
     @get("/disposal", summary="Danh sách hồ sơ, tài liệu đề nghị tiêu hủy")
@@ -92,9 +93,9 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         decided: Annotated[bool, QueryParameter()] = False,
     ) -> list[DisposalEntry]:
+        tenant_id = tenant_of(request)
         return await archive.disposal_list(tenant_id, request.user, decided)
 
     @get("/{dossier_id:uuid}", summary="Phiếu hồ sơ: thông tin, văn bản, lịch sử")
@@ -102,9 +103,9 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.card(tenant_id, request.user, dossier_id)
 
     @patch("/{dossier_id:uuid}", summary="Sửa thông tin hồ sơ (trước khi nộp lưu)")
@@ -112,10 +113,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[DossierUpdate],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.update(tenant_id, request.user, dossier_id, data)
 
     @post("/{dossier_id:uuid}/open", status_code=HTTP_200_OK, summary="Mở hồ sơ")
@@ -123,10 +124,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[OpenRequest],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.open(tenant_id, request.user, dossier_id, data)
 
     @post(
@@ -138,10 +139,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[AddDocuments],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.add_documents(tenant_id, request.user, dossier_id, data)
 
     @delete(
@@ -153,10 +154,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         ordinal: FromPath[int],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.remove_item(tenant_id, request.user, dossier_id, ordinal)
 
     @post("/{dossier_id:uuid}/close", status_code=HTTP_200_OK, summary="Kết thúc hồ sơ")
@@ -164,10 +165,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[CloseRequest],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.close(tenant_id, request.user, dossier_id, data)
 
     @post("/{dossier_id:uuid}/reopen", status_code=HTTP_200_OK, summary="Mở lại hồ sơ (nêu lý do)")
@@ -175,10 +176,10 @@ class DossierController(Controller):
         self,
         request: User,
         dossiers: NamedDependency[DossierService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[ReopenRequest],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await dossiers.reopen(tenant_id, request.user, dossier_id, data)
 
     @get(
@@ -190,9 +191,9 @@ class DossierController(Controller):
         self,
         request: User,
         packages: NamedDependency[PackageBuilder],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
     ) -> Stream:
+        tenant_id = tenant_of(request)
         package = await packages.prepare(tenant_id, request.user, dossier_id)
         return Stream(
             stream_zip(package),
@@ -214,10 +215,10 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[Acceptance],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await archive.accept(tenant_id, request.user, dossier_id, data)
 
     @post(
@@ -229,10 +230,10 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[DisposalListing],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await archive.list_for_disposal(tenant_id, request.user, dossier_id, data)
 
     @post(
@@ -244,8 +245,8 @@ class DossierController(Controller):
         self,
         request: User,
         archive: NamedDependency[ArchiveService],
-        tenant_id: NamedDependency[uuid.UUID],
         dossier_id: Id,
         data: JSONBody[DisposalDecision],
     ) -> DossierCard:
+        tenant_id = tenant_of(request)
         return await archive.decide_disposal(tenant_id, request.user, dossier_id, data)

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.guards import requires_agency, requires_role, tenant_of
 from services.common.auth.principal import Principal, Role
 from services.common.db import Database
 from services.docs.deadlines.figures import OverdueFigure, overdue_figures
@@ -53,7 +53,6 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         # `state` is a reserved keyword of Litestar handlers; the query parameter keeps the name.
         document_state: Annotated[DocumentState | None, QueryParameter(name="state")] = None,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -62,6 +61,7 @@ class IncomingController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page:
+        tenant_id = tenant_of(request)
         return await incoming.list(
             tenant_id,
             request.user,
@@ -81,9 +81,10 @@ class IncomingController(Controller):
     async def overdue(
         self,
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         as_of: Annotated[dt.date | None, QueryParameter()] = None,
     ) -> list[OverdueFigure]:
+        tenant_id = tenant_of(request)
         async with db.transaction(tenant_id, read_only=True) as conn:
             return await overdue_figures(conn, tenant_id, as_of or today())
 
@@ -92,9 +93,9 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[PaperDocument],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.receive_paper(tenant_id, request.user, data)
 
     @get("/{document_id:uuid}", summary="Phiếu văn bản: thông tin, tệp, phân công, lịch sử")
@@ -102,9 +103,9 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.card(tenant_id, request.user, document_id)
 
     @post("/{document_id:uuid}/register", status_code=HTTP_200_OK, summary="Vào sổ văn bản đến")
@@ -112,10 +113,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         data: JSONBody[Registration],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.register(tenant_id, request.user, document_id, data)
 
     @post("/{document_id:uuid}/return", status_code=HTTP_200_OK, summary="Trả lại nơi gửi")
@@ -123,10 +124,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         data: JSONBody[Return],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.return_to_sender(tenant_id, request.user, document_id, data.reason)
 
     @post("/{document_id:uuid}/assignments", status_code=HTTP_200_OK, summary="Phân công xử lý")
@@ -134,10 +135,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         data: JSONBody[Assign],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.assign(tenant_id, request.user, document_id, data)
 
     @post("/{document_id:uuid}/opinions", status_code=HTTP_200_OK, summary="Cho ý kiến")
@@ -145,10 +146,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         data: JSONBody[Opinion],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.opinion(tenant_id, request.user, document_id, data.text)
 
     @post("/{document_id:uuid}/complete", status_code=HTTP_200_OK, summary="Hoàn thành xử lý")
@@ -156,10 +157,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         data: JSONBody[Completion],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.complete(tenant_id, request.user, document_id, data)
 
     @post(
@@ -171,10 +172,10 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await IncomingChanges(incoming).accept(
             tenant_id, request.user, document_id, change_id
         )
@@ -188,11 +189,11 @@ class IncomingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
         data: JSONBody[ChangeRefusal],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await IncomingChanges(incoming).refuse(
             tenant_id, request.user, document_id, change_id, data.reason
         )
@@ -208,10 +209,10 @@ class AssignmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         assignment_id: FromPath[uuid.UUID],
         data: JSONBody[AssignmentRequest],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.reassign(tenant_id, request.user, assignment_id, data)
 
     @post("/{assignment_id:uuid}/extension", status_code=HTTP_200_OK, summary="Xin gia hạn")
@@ -219,10 +220,10 @@ class AssignmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         assignment_id: FromPath[uuid.UUID],
         data: JSONBody[ExtensionRequest],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.request_extension(tenant_id, request.user, assignment_id, data)
 
     @post(
@@ -234,10 +235,10 @@ class AssignmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         assignment_id: FromPath[uuid.UUID],
         decision: FromPath[Literal["approve", "refuse"]],
     ) -> DocumentCard:
+        tenant_id = tenant_of(request)
         return await incoming.decide_extension(
             tenant_id, request.user, assignment_id, decision == "approve"
         )

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, tenant_of
 from services.common.auth.principal import Principal
 from services.docs.outgoing.schemas import (
     ChangeRequest,
@@ -48,18 +48,19 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[DraftRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.create_draft(tenant_id, request.user, data)
 
     @get("/{outgoing_id:uuid}", summary="Phiếu văn bản đi")
     async def card(
         self,
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         outgoing_id: Id,
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.card(tenant_id, outgoing_id)
 
     @post("/{outgoing_id:uuid}/versions", status_code=HTTP_200_OK, summary="Thêm bản thảo mới")
@@ -67,21 +68,22 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[VersionRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.add_version(tenant_id, request.user, outgoing_id, data)
 
     @get("/{outgoing_id:uuid}/versions/compare", summary="So sánh hai bản thảo")
     async def compare(
         self,
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         outgoing_id: Id,
         first: Annotated[int, QueryParameter(name="a", ge=1)],
         second: Annotated[int, QueryParameter(name="b", ge=1)],
     ) -> VersionComparison:
+        tenant_id = tenant_of(request)
         return await outgoing.compare(tenant_id, outgoing_id, first, second)
 
     @post("/{outgoing_id:uuid}/opinions", status_code=HTTP_200_OK, summary="Lấy ý kiến")
@@ -89,10 +91,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[OpinionRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.request_opinions(
             tenant_id, request.user, outgoing_id, data.assignees, data.due_on
         )
@@ -101,9 +103,10 @@ class OutgoingController(Controller):
     async def opinion_report(
         self,
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         outgoing_id: Id,
     ) -> OpinionReport:
+        tenant_id = tenant_of(request)
         return await outgoing.opinion_report(tenant_id, outgoing_id)
 
     @post(
@@ -115,11 +118,11 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         step_id: FromPath[uuid.UUID],
         data: JSONBody[OpinionAnswer],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.answer_opinion(tenant_id, request.user, outgoing_id, step_id, data)
 
     @post("/{outgoing_id:uuid}/submit", status_code=HTTP_200_OK, summary="Trình duyệt")
@@ -127,10 +130,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[SubmitRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.submit(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -142,11 +145,11 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         step_id: FromPath[uuid.UUID],
         data: JSONBody[StepDecision],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.approve_step(
             tenant_id, request.user, outgoing_id, step_id, data.comment
         )
@@ -160,11 +163,11 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         step_id: FromPath[uuid.UUID],
         data: JSONBody[ReturnRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.return_step(
             tenant_id, request.user, outgoing_id, step_id, data.reason
         )
@@ -174,10 +177,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[IssueRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.issue(tenant_id, request.user, outgoing_id, data)
 
     @post("/reservations", status_code=HTTP_201_CREATED, summary="Giữ số cho văn bản ký tay")
@@ -185,9 +188,9 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[ReservationRequest],
     ) -> ReservedNumbers:
+        tenant_id = tenant_of(request)
         return await outgoing.reserve(tenant_id, request.user, data)
 
     @post(
@@ -199,10 +202,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PinSignRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.initial(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -214,10 +217,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PinSignRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.sign(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -229,10 +232,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PinSignRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.seal(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -244,10 +247,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[PrepareRequest],
     ) -> PreparedSignatureView:
+        tenant_id = tenant_of(request)
         return await outgoing.prepare_signature(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -259,11 +262,11 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         session_id: FromPath[uuid.UUID],
         data: JSONBody[CompleteRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.complete_signature(
             tenant_id, request.user, outgoing_id, session_id, data.signature
         )
@@ -273,10 +276,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[ChangeRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.revoke(tenant_id, request.user, outgoing_id, data.reason)
 
     @post(
@@ -288,10 +291,10 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[UpdateRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.update_issued(tenant_id, request.user, outgoing_id, data)
 
     @post(
@@ -303,8 +306,8 @@ class OutgoingController(Controller):
         self,
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: Id,
         data: JSONBody[DraftRequest],
     ) -> OutgoingCard:
+        tenant_id = tenant_of(request)
         return await outgoing.replace(tenant_id, request.user, outgoing_id, data)

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, tenant_of
 from services.common.auth.principal import Principal
 from services.docs.dossiers.disposition import attachment
 from services.docs.incoming.controller import DocumentState
@@ -59,8 +59,8 @@ class SavedSearchController(Controller):
         self,
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
-        tenant_id: NamedDependency[uuid.UUID],
     ) -> list[SavedSearchView]:
+        tenant_id = tenant_of(request)
         return await saved_searches.list(tenant_id, request.user)
 
     @post("", status_code=HTTP_201_CREATED, summary="Lưu một tìm kiếm văn bản đến")
@@ -68,9 +68,9 @@ class SavedSearchController(Controller):
         self,
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[SavedSearchCreate],
     ) -> SavedSearchView:
+        tenant_id = tenant_of(request)
         return await saved_searches.create(tenant_id, request.user, data)
 
     @get("/{search_id:uuid}", summary="Một tìm kiếm đã lưu")
@@ -78,9 +78,9 @@ class SavedSearchController(Controller):
         self,
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
-        tenant_id: NamedDependency[uuid.UUID],
         search_id: FromPath[uuid.UUID],
     ) -> SavedSearchView:
+        tenant_id = tenant_of(request)
         return await saved_searches.get(tenant_id, request.user, search_id)
 
     @delete("/{search_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Xóa tìm kiếm đã lưu")
@@ -88,9 +88,9 @@ class SavedSearchController(Controller):
         self,
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
-        tenant_id: NamedDependency[uuid.UUID],
         search_id: FromPath[uuid.UUID],
     ) -> None:
+        tenant_id = tenant_of(request)
         await saved_searches.delete(tenant_id, request.user, search_id)
 
     @get("/{search_id:uuid}/results", summary="Chạy tìm kiếm đã lưu (phân trang như danh sách)")
@@ -98,11 +98,11 @@ class SavedSearchController(Controller):
         self,
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
-        tenant_id: NamedDependency[uuid.UUID],
         search_id: FromPath[uuid.UUID],
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page:
+        tenant_id = tenant_of(request)
         return await saved_searches.run(
             tenant_id, request.user, search_id, cursor=cursor, limit=limit
         )
@@ -113,10 +113,10 @@ class SavedSearchController(Controller):
         request: User,
         saved_searches: NamedDependency[SavedSearchService],
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         search_id: FromPath[uuid.UUID],
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = "csv",
     ) -> Stream:
+        tenant_id = tenant_of(request)
         params = (await saved_searches.get(tenant_id, request.user, search_id)).params
         return await _export(incoming, tenant_id, request.user, params, file_format)
 
@@ -131,7 +131,6 @@ class IncomingExportController(Controller):
         self,
         request: User,
         incoming: NamedDependency[IncomingService],
-        tenant_id: NamedDependency[uuid.UUID],
         # The same conditions as `GET /api/v1/incoming`.
         document_state: Annotated[DocumentState | None, QueryParameter(name="state")] = None,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -139,5 +138,6 @@ class IncomingExportController(Controller):
         overdue: Annotated[bool, QueryParameter()] = False,
         file_format: Annotated[ExportFormat, QueryParameter(name="format")] = "csv",
     ) -> Stream:
+        tenant_id = tenant_of(request)
         params = SearchParams(state=document_state, q=q, mine=mine, overdue=overdue)
         return await _export(incoming, tenant_id, request.user, params, file_format)

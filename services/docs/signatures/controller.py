@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.guards import requires_agency, requires_role, tenant_of
 from services.common.auth.principal import Principal, Role
 from services.common.problems import InvalidInput
 from services.docs.incoming.service import Directory, IncomingService
@@ -107,8 +107,9 @@ class CredentialController(Controller):
     async def listed(
         self,
         signing_credentials: NamedDependency[SigningCredentials],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
     ) -> list[CredentialView]:
+        tenant_id = tenant_of(request)
         return await signing_credentials.listed(tenant_id)
 
     @put("/me", guards=[requires_agency], summary="Đăng ký chứng thư số của tôi để ký")
@@ -116,9 +117,9 @@ class CredentialController(Controller):
         self,
         request: Request[Principal, Any, Any],
         signing_credentials: NamedDependency[SigningCredentials],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[EnrolRequest],
     ) -> CredentialView:
+        tenant_id = tenant_of(request)
         return await signing_credentials.enrol(tenant_id, request.user, credentials.PERSON, data)
 
     @put(
@@ -130,9 +131,9 @@ class CredentialController(Controller):
         self,
         request: Request[Principal, Any, Any],
         signing_credentials: NamedDependency[SigningCredentials],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[EnrolRequest],
     ) -> CredentialView:
+        tenant_id = tenant_of(request)
         return await signing_credentials.enrol(tenant_id, request.user, credentials.AGENCY, data)
 
 
@@ -155,10 +156,10 @@ class SignatureReportController(Controller):
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
         signature_reports: NamedDependency[SignatureReports],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
+        tenant_id = tenant_of(request)
         _, found = await incoming_target(incoming, tenant_id, request.user, document_id, object_id)
         return await signature_reports.report(tenant_id, found)
 
@@ -172,10 +173,10 @@ class SignatureReportController(Controller):
         request: Request[Principal, Any, Any],
         incoming: NamedDependency[IncomingService],
         signature_reports: NamedDependency[SignatureReports],
-        tenant_id: NamedDependency[uuid.UUID],
         document_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
+        tenant_id = tenant_of(request)
         target, found = await incoming_target(
             incoming, tenant_id, request.user, document_id, object_id
         )
@@ -186,10 +187,11 @@ class SignatureReportController(Controller):
         self,
         outgoing: NamedDependency[OutgoingService],
         signature_reports: NamedDependency[SignatureReports],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
+        tenant_id = tenant_of(request)
         _, found = await outgoing_target(outgoing, tenant_id, outgoing_id, object_id)
         return await signature_reports.report(tenant_id, found)
 
@@ -203,9 +205,9 @@ class SignatureReportController(Controller):
         request: Request[Principal, Any, Any],
         outgoing: NamedDependency[OutgoingService],
         signature_reports: NamedDependency[SignatureReports],
-        tenant_id: NamedDependency[uuid.UUID],
         outgoing_id: FromPath[uuid.UUID],
         object_id: FromPath[uuid.UUID],
     ) -> StoredReport:
+        tenant_id = tenant_of(request)
         target, found = await outgoing_target(outgoing, tenant_id, outgoing_id, object_id)
         return await signature_reports.check(tenant_id, request.user, target, found, again=True)

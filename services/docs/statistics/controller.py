@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from services.common.auth.guards import requires_role
+from services.common.auth.guards import requires_role, tenant_of
 from services.common.auth.principal import Principal
 from services.common.problems import prefers_english
 from services.docs.incoming.service import today
@@ -63,13 +63,13 @@ class StatisticsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         statistics: NamedDependency[StatisticsService],
-        tenant_id: NamedDependency[uuid.UUID],
         from_month: FromMonth = None,
         to_month: ToMonth = None,
         statistics_scope: ScopeParam = "own",
         group: GroupParam = "agency",
         agency: AgencyParam = None,
     ) -> Statistics:
+        tenant_id = tenant_of(request)
         return await _statistics(
             request, statistics, tenant_id, from_month, to_month, statistics_scope, group, agency
         )
@@ -79,13 +79,13 @@ class StatisticsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         statistics: NamedDependency[StatisticsService],
-        tenant_id: NamedDependency[uuid.UUID],
         from_month: FromMonth = None,
         to_month: ToMonth = None,
         statistics_scope: ScopeParam = "own",
         group: GroupParam = "agency",
         agency: AgencyParam = None,
     ) -> Response[bytes]:
+        tenant_id = tenant_of(request)
         figures = await _statistics(
             request, statistics, tenant_id, from_month, to_month, statistics_scope, group, agency
         )
@@ -97,13 +97,13 @@ class StatisticsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         statistics: NamedDependency[StatisticsService],
-        tenant_id: NamedDependency[uuid.UUID],
         from_month: FromMonth = None,
         to_month: ToMonth = None,
         statistics_scope: ScopeParam = "own",
         group: GroupParam = "agency",
         agency: AgencyParam = None,
     ) -> Response[bytes]:
+        tenant_id = tenant_of(request)
         figures = await _statistics(
             request, statistics, tenant_id, from_month, to_month, statistics_scope, group, agency
         )

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.guards import requires_agency, requires_role, tenant_of
 from services.common.auth.principal import Principal, Role
 from services.common.db import Database
 from services.identity.actors import ActingFor, acting
@@ -32,10 +32,10 @@ class DelegationController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[DelegationCreate],
         acting_for: ActingFor = None,
     ) -> DelegationView:
+        tenant_id = tenant_of(request)
         async with acting(db, tenant_id, request.user, acting_for) as (conn, actor):
             return await service.create(conn, tenant_id, actor, data)
 
@@ -44,8 +44,8 @@ class DelegationController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
     ) -> list[DelegationView]:
+        tenant_id = tenant_of(request)
         async with db.transaction(tenant_id, read_only=True) as conn:
             me = await person_for_principal(conn, request.user)
             return [] if me is None else await service.involving(conn, me.id, at=None)
@@ -59,8 +59,8 @@ class DelegationController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
     ) -> list[DelegationView]:
+        tenant_id = tenant_of(request)
         async with db.transaction(tenant_id, read_only=True) as conn:
             me = await person_for_principal(conn, request.user)
             if me is None:
@@ -77,10 +77,10 @@ class DelegationController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
         delegation_id: FromPath[uuid.UUID],
         acting_for: ActingFor = None,
     ) -> DelegationView:
+        tenant_id = tenant_of(request)
         async with acting(db, tenant_id, request.user, acting_for) as (conn, actor):
             return await service.revoke(
                 conn,

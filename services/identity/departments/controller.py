@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from services.common.auth.guards import requires_agency, requires_role
+from services.common.auth.guards import requires_agency, requires_role, tenant_of
 from services.common.auth.principal import Principal, Role
 from services.common.db import Database
 from services.identity.actors import ActingFor, acting
@@ -31,9 +31,10 @@ class DepartmentController(Controller):
     async def list_departments(
         self,
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         include_inactive: FromQuery[bool] = False,
     ) -> list[DepartmentView]:
+        tenant_id = tenant_of(request)
         async with db.transaction(tenant_id, read_only=True) as conn:
             return await service.list_departments(conn, include_inactive=include_inactive)
 
@@ -42,10 +43,10 @@ class DepartmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[DepartmentCreate],
         acting_for: ActingFor = None,
     ) -> DepartmentView:
+        tenant_id = tenant_of(request)
         async with acting(db, tenant_id, request.user, acting_for) as (conn, actor):
             return await service.create(conn, tenant_id, actor, data)
 
@@ -58,11 +59,11 @@ class DepartmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
         department_id: FromPath[uuid.UUID],
         data: JSONBody[DepartmentUpdate],
         acting_for: ActingFor = None,
     ) -> DepartmentView:
+        tenant_id = tenant_of(request)
         async with acting(db, tenant_id, request.user, acting_for) as (conn, actor):
             return await service.change(conn, tenant_id, actor, department_id, data)
 
@@ -76,9 +77,9 @@ class DepartmentController(Controller):
         self,
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
         department_id: FromPath[uuid.UUID],
         acting_for: ActingFor = None,
     ) -> DepartmentView:
+        tenant_id = tenant_of(request)
         async with acting(db, tenant_id, request.user, acting_for) as (conn, actor):
             return await service.deactivate(conn, tenant_id, actor, department_id)

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy import func, select
 
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, tenant_of
+from services.common.auth.principal import Principal
 from services.common.db import Database
 from services.common.problems import NotFound
 from services.identity.tables import department, membership, person
@@ -73,10 +74,11 @@ class DirectoryController(Controller):
     async def list_members(
         self,
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[Member]:
+        tenant_id = tenant_of(request)
         statement = _members(tenant_id)
         if q:
             pattern = f"%{q.lower()}%"
@@ -91,9 +93,10 @@ class DirectoryController(Controller):
     async def member(
         self,
         db: NamedDependency[Database],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         username: FromPath[str],
     ) -> Member:
+        tenant_id = tenant_of(request)
         async with db.transaction(tenant_id, read_only=True) as conn:
             row = (
                 await conn.execute(_members(tenant_id).where(person.c.username == username))

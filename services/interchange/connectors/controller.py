@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from services.common.auth.guards import requires_operator, requires_role
-from services.common.auth.principal import Role
+from services.common.auth.guards import requires_operator, requires_role, tenant_of
+from services.common.auth.principal import Principal, Role
 from services.interchange.connectors import service
 from services.interchange.connectors.schemas import ConnectorRequest, ConnectorView
 from services.interchange.connectors.signing import SigningRequest
@@ -110,6 +111,7 @@ class ConnectorController(Controller):
         summary="Kết nối trục liên thông của cơ quan đang làm việc và tình trạng của nó",
     )
     async def own_connector(
-        self, interchange: NamedDependency[Interchange], tenant_id: NamedDependency[uuid.UUID]
+        self, interchange: NamedDependency[Interchange], request: Request[Principal, Any, Any]
     ) -> ConnectorView:
+        tenant_id = tenant_of(request)
         return await service.read(interchange.ctx, tenant_id)

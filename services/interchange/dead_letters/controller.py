@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from services.common.auth.guards import requires_operator, requires_role
-from services.common.auth.principal import Role
+from services.common.auth.guards import requires_operator, requires_role, tenant_of
+from services.common.auth.principal import Principal, Role
 from services.common.problems import DependencyUnavailable
 from services.interchange.dead_letters import service
 from services.interchange.dead_letters.service import DeadLetterView, State
@@ -39,11 +39,12 @@ class DeadLetterController(Controller):
     async def list_own(
         self,
         interchange: NamedDependency[Interchange],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         listing: Annotated[Listing, QueryParameter(name="state")] = "open",
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         before: Annotated[dt.datetime | None, QueryParameter()] = None,
     ) -> list[DeadLetterView]:
+        tenant_id = tenant_of(request)
         async with interchange.ctx.db.transaction(tenant_id, read_only=True) as conn:
             return await service.list_letters(
                 conn, state=_state(listing), limit=limit, before=before
@@ -58,9 +59,10 @@ class DeadLetterController(Controller):
     async def replay_own(
         self,
         interchange: NamedDependency[Interchange],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         letter_id: FromPath[uuid.UUID],
     ) -> DeadLetterView:
+        tenant_id = tenant_of(request)
         return await interchange.replay(tenant_id, letter_id)
 
     @get(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy import select
 
-from services.common.auth.guards import requires_agency, requires_operator
+from services.common.auth.guards import requires_agency, requires_operator, tenant_of
+from services.common.auth.principal import Principal
 from services.common.problems import NotFound
 from services.interchange.context import Context
 from services.interchange.runtime import Interchange
@@ -51,9 +53,10 @@ class DeliveryController(Controller):
     async def recipients(
         self,
         interchange: NamedDependency[Interchange],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         outgoing_id: FromPath[uuid.UUID],
     ) -> list[RecipientView]:
+        tenant_id = tenant_of(request)
         async with interchange.ctx.db.transaction(tenant_id, read_only=True) as conn:
             rows = (
                 await conn.execute(
@@ -150,9 +153,10 @@ class ReceivedController(Controller):
     async def own(
         self,
         interchange: NamedDependency[Interchange],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         delivery_id: FromPath[uuid.UUID],
     ) -> ReceivedView:
+        tenant_id = tenant_of(request)
         return await received(interchange.ctx, tenant_id, delivery_id)
 
     @get(

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_206_PARTIAL_CONTENT
 
-from services.common.auth.guards import requires_agency, requires_operator
+from services.common.auth.guards import requires_agency, requires_operator, tenant_of
 from services.common.auth.principal import Principal, Role
 from services.common.problems import Forbidden, InvalidInput
 from services.storage.objects import records
@@ -69,9 +69,9 @@ class ObjectController(Controller):
         self,
         request: Request[Principal, Any, Any],
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
         name: Annotated[str, QueryParameter(min_length=1, max_length=1000)],
     ) -> StoredObject:
+        tenant_id = tenant_of(request)
         return await objects.upload(
             tenant_id=tenant_id,
             principal=request.user,
@@ -85,9 +85,10 @@ class ObjectController(Controller):
     async def metadata(
         self,
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         object_id: FromPath[uuid.UUID],
     ) -> StoredObject:
+        tenant_id = tenant_of(request)
         return records.view(await objects.get(tenant_id, object_id))
 
     @get("/{object_id:uuid}/content", summary="Tải tệp về (download, ranges supported)")
@@ -95,11 +96,11 @@ class ObjectController(Controller):
         self,
         request: Request[Principal, Any, Any],
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
         object_id: FromPath[uuid.UUID],
         verify: FromQuery[bool] = False,
         inline: FromQuery[bool] = False,
     ) -> BufferStream:
+        tenant_id = tenant_of(request)
         row = await objects.get(tenant_id, object_id)
         size = int(row.size)
         headers = {
@@ -133,10 +134,11 @@ class ObjectController(Controller):
     async def link(
         self,
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         object_id: FromPath[uuid.UUID],
         inline: FromQuery[bool] = False,
     ) -> DownloadLink:
+        tenant_id = tenant_of(request)
         row = await objects.get(tenant_id, object_id)
         url = objects.store.presign(
             row.bucket, row.key, content_disposition(row.file_name, inline=inline), row.content_type
@@ -148,27 +150,30 @@ class ObjectController(Controller):
     async def verify(
         self,
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         object_id: FromPath[uuid.UUID],
     ) -> Verification:
+        tenant_id = tenant_of(request)
         return await objects.verify(tenant_id, object_id)
 
     @delete("/{object_id:uuid}", status_code=HTTP_200_OK, summary="Xóa tệp (xóa mềm)")
     async def remove(
         self,
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         object_id: FromPath[uuid.UUID],
     ) -> StoredObject:
+        tenant_id = tenant_of(request)
         return await objects.soft_delete(tenant_id, object_id)
 
     @post("/{object_id:uuid}/restore", status_code=HTTP_200_OK, summary="Khôi phục tệp đã xóa")
     async def restore(
         self,
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
+        request: Request[Principal, Any, Any],
         object_id: FromPath[uuid.UUID],
     ) -> StoredObject:
+        tenant_id = tenant_of(request)
         return await objects.restore(tenant_id, object_id)
 
     @post(
@@ -180,10 +185,10 @@ class ObjectController(Controller):
         self,
         request: Request[Principal, Any, Any],
         objects: NamedDependency[ObjectService],
-        tenant_id: NamedDependency[uuid.UUID],
         object_id: FromPath[uuid.UUID],
         data: JSONBody[LockRequest],
     ) -> StoredObject:
+        tenant_id = tenant_of(request)
         principal = request.user
         allowed = (principal.is_service and principal.client_id in _LOCKERS) or (
             principal.has_role(Role.CLERK)
@@ -207,8 +212,9 @@ class UsageController(Controller):
         summary="Dung lượng đã dùng và hạn mức của cơ quan",
     )
     async def usage(
-        self, objects: NamedDependency[ObjectService], tenant_id: NamedDependency[uuid.UUID]
+        self, objects: NamedDependency[ObjectService], request: Request[Principal, Any, Any]
     ) -> Usage:
+        tenant_id = tenant_of(request)
         return await usage_of(objects, tenant_id)
 
     @put(
