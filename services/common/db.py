@@ -157,20 +157,30 @@ class _DriverStatement:
 _DRIVER_STATEMENTS: dict[int, tuple[Any, _DriverStatement]] = {}
 
 
+def driver_call(statement: Any, values: dict[str, Any], dialect: Any) -> tuple[str, list[Any]]:
+    """The SQL and the positional arguments the driver receives for `statement` with `values`:
+    its named parameters (no expanding IN lists), given as the driver takes them (UUIDs, dates,
+    strings, lists); constants in the statement are kept. Compiled once per statement object,
+    so meant for statements built once (module-level or cached)."""
+    known = _DRIVER_STATEMENTS.get(id(statement))
+    if known is None or known[0] is not statement:
+        known = (statement, _DriverStatement(statement, dialect))
+        _DRIVER_STATEMENTS[id(statement)] = known
+    prepared = known[1]
+    constants = prepared.constants
+    return prepared.sql, [
+        values[name] if name in values else constants[name] for name in prepared.order
+    ]
+
+
 async def fetch_direct(conn: AsyncConnection, statement: Any, values: dict[str, Any]) -> list[Any]:
-    """The rows of a statement built once (module-level or cached), run on the driver itself.
+    """The rows of a statement built once (module-level or cached), run on the driver itself
+    (see `driver_call`).
 
     For the hottest reads only: SQLAlchemy's execution context per call cost as much as the
     rest of an inbox request. The rows are the driver's records (indexable by position and
-    name). Values are the statement's named parameters (no expanding IN lists), given as the
-    driver takes them (UUIDs, dates, strings, lists); constants in the statement are kept."""
-    known = _DRIVER_STATEMENTS.get(id(statement))
-    if known is None or known[0] is not statement:
-        known = (statement, _DriverStatement(statement, conn.dialect))
-        _DRIVER_STATEMENTS[id(statement)] = known
-    prepared = known[1]
+    name)."""
+    sql, arguments = driver_call(statement, values, conn.dialect)
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
-    constants = prepared.constants
-    arguments = [values[name] if name in values else constants[name] for name in prepared.order]
-    return list(await driver.fetch(prepared.sql, *arguments))
+    return list(await driver.fetch(sql, *arguments))
