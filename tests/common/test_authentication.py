@@ -10,15 +10,18 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import jwt
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.testing import AsyncTestClient
 
 from services.common.app_factory import build_app
+from services.common.auth.guards import tenant_of
+from services.common.auth.principal import Principal
 from services.common.whoami import whoami
 from services.identity.settings import load
 
@@ -224,6 +227,24 @@ async def test_agency_switcher_selects_one_of_the_memberships(
     chosen = first["memberships"][1]["agency_id"]
     second = await client.get("/api/v1/whoami", headers=bearer(token) | {"X-Agency-Id": chosen})
     assert second.json()["active_agency_id"] == chosen
+
+
+async def test_the_tenant_of_a_request_is_its_active_agency(keycloak) -> None:  # type: ignore[no-untyped-def]
+    @get("/api/v1/tenant")
+    async def tenant(request: Request[Principal, Any, Any]) -> str:
+        return str(tenant_of(request))
+
+    token = keycloak.token("kiemnhiem")
+    async with AsyncTestClient(build_app(load(), [whoami, tenant])) as c:
+        unchosen = await c.get("/api/v1/tenant", headers=bearer(token))
+        memberships = (await c.get("/api/v1/whoami", headers=bearer(token))).json()["memberships"]
+        chosen = memberships[1]["agency_id"]
+        answer = await c.get("/api/v1/tenant", headers=bearer(token) | {"X-Agency-Id": chosen})
+    assert unchosen.status_code == 403  # two positions and none chosen
+    assert unchosen.headers["content-type"].startswith("application/problem+json")
+    assert "X-Agency-Id" in unchosen.json()["detail"]
+    assert answer.status_code == 200
+    assert answer.text == chosen
 
 
 def keycloak_process_group(port: str) -> int:
