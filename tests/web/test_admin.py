@@ -410,7 +410,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
 
     def tree_on(date: dt.date) -> Page:
         page = operator.go(tree_path)
-        page.locator("input[name=as_of]").fill(date.isoformat())
+        page.locator("input[name=as_of]").fill(date.strftime("%d/%m/%Y"))
         page.get_by_role("button", name="Xem").click()
         expect(page.get_by_test_id("tree-date")).to_contain_text(date.strftime("%d/%m/%Y"))
         return page
@@ -419,7 +419,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     page = open_agency(name_a)
     rename = page.get_by_test_id("rename-form")
     rename.locator("input[name=name]").fill(new_name)
-    rename.locator("input[name=effective_date]").fill(day[0].isoformat())
+    rename.locator("input[name=effective_date]").fill(day[0].strftime("%d/%m/%Y"))
     rename.locator("input[name=reference]").fill(decision)
     rename.get_by_role("button", name="Đổi tên").click()
     expect(page.get_by_test_id("error")).to_contain_text("Không thực hiện được thao tác")
@@ -431,7 +431,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     merge = page.get_by_test_id("merge-form")
     successor = merge.locator("select[name=successor_id] option", has_text=first)
     merge.locator("select[name=successor_id]").select_option(successor.get_attribute("value"))
-    merge.locator("input[name=effective_date]").fill(day[1].isoformat())
+    merge.locator("input[name=effective_date]").fill(day[1].strftime("%d/%m/%Y"))
     merge.locator("input[name=reference]").fill(decision)
     merge.get_by_label("Tôi xác nhận sáp nhập cơ quan này từ ngày có hiệu lực.").check()
     merge.get_by_role("button", name="Sáp nhập").click()
@@ -440,7 +440,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     page = open_agency(name_a)
     rename = page.get_by_test_id("rename-form")
     rename.locator("input[name=name]").fill(new_name)
-    rename.locator("input[name=effective_date]").fill(day[2].isoformat())
+    rename.locator("input[name=effective_date]").fill(day[2].strftime("%d/%m/%Y"))
     rename.locator("input[name=reference]").fill(decision)
     rename.get_by_role("button", name="Đổi tên").click()
     expect(page.get_by_test_id("notice")).to_have_text("Đã đổi tên cơ quan.")
@@ -461,7 +461,7 @@ def test_an_import_dry_run_names_the_refused_lines_and_writes_nothing(
     # A is dissolved later (the province's tree keeps no test agency beyond that day).
     page = open_agency(name_a)
     dissolve = page.get_by_test_id("dissolve-form")
-    dissolve.locator("input[name=effective_date]").fill(day[3].isoformat())
+    dissolve.locator("input[name=effective_date]").fill(day[3].strftime("%d/%m/%Y"))
     dissolve.locator("input[name=reference]").fill(decision)
     dissolve.get_by_label("Tôi xác nhận giải thể cơ quan này từ ngày có hiệu lực.").check()
     dissolve.get_by_role("button", name="Giải thể").click()

@@ -151,7 +151,7 @@ def test_a_scan_is_recognised_and_the_card_says_so_by_itself(
         tmp_path / "scan.pdf",
         sender="Sở Y tế",
         number_symbol=f"{marker[:4]}/SYT-NVY",
-        issued_on="2026-11-18",
+        issued_on="18/11/2026",
         subject=f"Về việc phòng chống dịch bệnh mùa đông {marker}",
     )
     status = page.get_by_test_id("ocr-status")
@@ -213,7 +213,7 @@ def test_the_card_shows_each_files_stored_signature_verdict(
         tmp_path / "cong-van.pdf",
         sender="Sở Xây dựng",
         number_symbol=f"{marker[:4]}/SXD-QLN",
-        issued_on="2026-11-19",
+        issued_on="19.11.2026",
         subject=f"Về việc kiểm tra chất lượng công trình {marker}",
     )
     verdict = page.get_by_test_id("file-verdict")

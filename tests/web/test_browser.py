@@ -44,7 +44,8 @@ def test_receive_register_assign_process_complete(
     page.fill("input[name=sender_name]", "Sở Tài chính tỉnh")
     page.fill("input[name=number_symbol]", f"{marker[:4]}/QĐ-STC")
     page.select_option("select[name=doc_type]", "QĐ")
-    page.fill("input[name=issued_on]", "2026-11-20")
+    # Typed day first, as the page shows dates (a browser's own date field may not).
+    page.fill("input[name=issued_on]", "20/11/2026")
     page.fill("textarea[name=subject]", subject)
     page.set_input_files("input[name=scan]", str(_pdf(tmp_path, "scan.pdf")))
     clerk.shot("incoming-new")

@@ -34,7 +34,7 @@ def _receive_paper(clerk: Person, tmp_path: Path, subject: str, marker: str) -> 
     page.fill("input[name=sender_name]", "Sở Xây dựng tỉnh Phú Thọ")
     page.fill("input[name=number_symbol]", f"{marker[:4]}/SXD-QH")
     page.select_option("select[name=doc_type]", "CV")
-    page.fill("input[name=issued_on]", "2026-11-02")
+    page.fill("input[name=issued_on]", "2/11/2026")
     page.fill("textarea[name=subject]", subject)
     page.set_input_files("input[name=scan]", str(scan))
     page.click("button[type=submit].primary")

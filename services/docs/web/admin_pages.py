@@ -42,7 +42,7 @@ from services.docs.web.auth import (
     check_same_origin,
     resolve_viewer,
 )
-from services.docs.web.forms import text, values
+from services.docs.web.forms import day, text, values
 from services.docs.web.frame import frame_of, page
 from services.docs.web.upstream import Caller, Upstream
 
@@ -196,13 +196,9 @@ def _local(path: str, default: str) -> str:
 
 
 def _day(form: dict[str, Any], name: str, *, default: dt.date | None = None) -> str | None:
-    raw = text(form, name)
-    if not raw:
-        return default.isoformat() if default else None
-    try:
-        return dt.date.fromisoformat(raw).isoformat()
-    except ValueError as exc:
-        raise InvalidInput(f"Ngày «{raw}» không hợp lệ.", f"Not a valid date: {raw!r}.") from exc
+    """A date field as the identity API takes it (ISO), read day first (`forms.day`)."""
+    value = day(text(form, name)) or default
+    return value.isoformat() if value else None
 
 
 def _instant(form: dict[str, Any], name: str) -> str:
@@ -342,11 +338,13 @@ class AdminPages(Controller):
         request: Request[Any, Any, Any],
         admin: NamedDependency[Admin],
         upstream: NamedDependency[Upstream],
-        as_of: Annotated[dt.date | None, QueryParameter()] = None,
+        # Typed as text: the filter's date is read day first (`forms.day`).
+        as_of_text: Annotated[str | None, QueryParameter(name="as_of", max_length=20)] = None,
         inactive: Annotated[bool, QueryParameter()] = False,
         root: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
         admin.require_admin()
+        as_of = day(as_of_text or "")
         # An agency admin starts from their own agency; `root=all` (and an operator by
         # default) shows the whole registry.
         top = _uuid(root) if root != "all" else None

@@ -7,7 +7,6 @@ joins a dossier from where the person is reading it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -40,7 +39,7 @@ from services.docs.incoming.service import Directory, IncomingService, today
 from services.docs.tables import dossier, dossier_item
 from services.docs.web.auth import Viewer, check_same_origin
 from services.docs.web.downloads import DownloadToken, delivered
-from services.docs.web.forms import convert, text
+from services.docs.web.forms import convert, day, text
 from services.docs.web.frame import page
 from services.docs.web.worklist import OutgoingItem, Worklist
 
@@ -147,15 +146,6 @@ def _retention(raw: str) -> int | str:
         return int(raw)
     except ValueError as exc:
         raise InvalidInput("Hãy chọn thời hạn bảo quản.", "Choose the retention period.") from exc
-
-
-def _day(raw: str, field: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"Ngày “{raw}” không hợp lệ.", f"{field} is not a date.") from exc
 
 
 async def _add(
@@ -330,7 +320,7 @@ class DossierPages(Controller):
         data: Form,
     ) -> Redirect:
         check_same_origin(request)
-        body = OpenRequest(start_on=_day(text(data, "start_on"), "start_on"))
+        body = OpenRequest(start_on=day(text(data, "start_on")))
         await dossiers.open(viewer.tenant_id, viewer.principal, dossier_id, body)
         return _card_url(dossier_id, "dossier_opened")
 

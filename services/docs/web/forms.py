@@ -4,12 +4,15 @@ card's file by id)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.response import File
@@ -39,10 +42,55 @@ def values(form: dict[str, Any], name: str) -> list[str]:
     return [v.strip() for v in items if isinstance(v, str)]
 
 
+# Day, month, year, as Vietnamese write a date: 02/11/2026 (also 2/11/2026, 02-11-2026, 02.11.2026).
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def day(raw: str) -> dt.date | None:
+    """A date typed on the pages, day first (the pages show dates so, whatever the browser's
+    language), or in ISO form as a browser's date picker and scripts send it; empty is None."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if match := _DAY_MONTH_YEAR.fullmatch(raw):
+            return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return dt.date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise InvalidInput(
+        f"Ngày «{raw}» không hợp lệ: hãy nhập ngày/tháng/năm, ví dụ 02/11/2026.",
+        f"Not a valid date: {raw!r}; enter day/month/year, e.g. 02/11/2026.",
+    )
+
+
+_DATE_FIELDS: dict[type[Any], frozenset[str]] = {}
+
+
+def _holds_date(kind: msgspec.inspect.Type) -> bool:
+    kinds = kind.types if isinstance(kind, msgspec.inspect.UnionType) else (kind,)
+    return any(isinstance(k, msgspec.inspect.DateType) for k in kinds)
+
+
+def _date_fields(body_type: type[Any]) -> frozenset[str]:
+    """The fields of a request body that hold a date (as the form names them)."""
+    if (known := _DATE_FIELDS.get(body_type)) is not None:
+        return known
+    info = msgspec.inspect.type_info(body_type)
+    names: frozenset[str] = frozenset()
+    if isinstance(info, msgspec.inspect.StructType):
+        names = frozenset(f.encode_name for f in info.fields if _holds_date(f.type))
+    return _DATE_FIELDS.setdefault(body_type, names)
+
+
 def convert(raw: dict[str, Any], body_type: type[T]) -> T:
-    """Empty fields count as absent (a form sends every input); the rest is validated as the
-    JSON API validates it."""
+    """Empty fields count as absent (a form sends every input); dates are read day first
+    (`day`); the rest is validated as the JSON API validates it."""
     cleaned = {k: v for k, v in raw.items() if v not in ("", None, [])}
+    for name in _date_fields(body_type) & cleaned.keys():
+        if isinstance(cleaned[name], str):
+            cleaned[name] = day(cleaned[name])
     try:
         return msgspec.convert(cleaned, type=body_type, strict=False)
     except msgspec.ValidationError as exc:

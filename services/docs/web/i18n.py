@@ -88,6 +88,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "confidentiality": ("Độ mật", "Confidentiality"),
     "pages": ("Số trang", "Pages"),
     "due_on": ("Hạn xử lý", "Due"),
+    "date_format": ("ngày/tháng/năm", "dd/mm/yyyy"),
+    "date_hint": (
+        "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 02/11/2026",
+        "Day, month, year, e.g. 02/11/2026",
+    ),
+    "choose_date": ("Chọn ngày trên lịch", "Pick the date on a calendar"),
     "state": ("Trạng thái", "State"),
     "source": ("Hình thức nhận", "Received as"),
     "files": ("Tệp", "Files"),

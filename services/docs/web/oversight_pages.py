@@ -3,7 +3,6 @@ and the overdue work of the units for leaders."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from services.docs.incoming.service import today
 from services.docs.registers.book import read_book
 from services.docs.registers.service import ensure_defaults, list_registers
 from services.docs.web.auth import Viewer
+from services.docs.web.forms import day
 from services.docs.web.frame import page
 
 BOOK_KEEPERS = (Role.CLERK, Role.LEADER, Role.DEPUTY_LEADER)
@@ -73,12 +73,13 @@ class OversightPages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         db: NamedDependency[Database],
-        as_of: Annotated[dt.date | None, QueryParameter()] = None,
+        # Typed as text: the filter's date is read day first (`forms.day`).
+        as_of: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
         _require(viewer, FOLLOWERS)
-        day = as_of or today()
+        on = day(as_of or "") or today()
         async with db.transaction(viewer.tenant_id, read_only=True) as conn:
-            figures = await overdue_figures(conn, viewer.tenant_id, day)
+            figures = await overdue_figures(conn, viewer.tenant_id, on)
         departments: dict[str, dict[str, int]] = {}
         for figure in figures:
             unit = departments.setdefault(
@@ -93,5 +94,5 @@ class OversightPages(Controller):
             "overdue.html.j2",
             figures=sorted(figures, key=lambda f: (-f.overdue, f.department, f.assignee_name)),
             departments=sorted(departments.items(), key=lambda d: -d[1]["overdue"]),
-            as_of=day,
+            as_of=on,
         )

@@ -1,6 +1,27 @@
 // Small behaviours the pages share; everything works without them (plain forms and links).
 (function () {
   "use strict";
+  document.documentElement.classList.add("scripted");
+  // A date field (typed day first) gets a calendar: the browser's picker, whose answer is
+  // written back day first.
+  function pad(value) { return value.length === 1 ? "0" + value : value; }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-calendar]") : null;
+    if (!button) { return; }
+    var field = button.parentElement.querySelector("input[data-date]");
+    var picker = button.parentElement.querySelector("input.date-picker");
+    var typed = /^(\d{1,2})[\/.\-](\d{1,2})[\/.\-](\d{4})$/.exec(field.value.trim());
+    picker.value = typed ? typed[3] + "-" + pad(typed[2]) + "-" + pad(typed[1]) : "";
+    try { picker.showPicker(); } catch (error) { field.focus(); }
+  });
+  document.addEventListener("change", function (event) {
+    var picker = event.target;
+    if (!picker.matches || !picker.matches("input.date-picker") || !picker.value) { return; }
+    var parts = picker.value.split("-");
+    var field = picker.parentElement.querySelector("input[data-date]");
+    field.value = parts[2] + "/" + parts[1] + "/" + parts[0];
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   // Failed requests show their page (a clear message in Vietnamese), not nothing.
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx) {
