@@ -267,9 +267,9 @@ def test_an_agency_admin_adds_a_person_a_leader_delegates_to_them(
         dt.date.today() + dt.timedelta(days=random.SystemRandom().randrange(400, 3_000)),
         dt.time(8, 0),
     )
-    form.locator("input[name=starts_at]").fill(starts.isoformat(timespec="minutes"))
+    form.locator("input[name=starts_at]").fill(starts.strftime("%d/%m/%Y %H:%M"))
     ends = starts + dt.timedelta(days=3)
-    form.locator("input[name=ends_at]").fill(ends.isoformat(timespec="minutes"))
+    form.locator("input[name=ends_at]").fill(ends.strftime("%d/%m/%Y %H:%M"))
     form.locator("textarea[name=scope]").fill(f"Ký thay văn bản thường {marker}")
     leader.shot("admin-delegation-new")
     form.get_by_role("button", name="Ủy quyền").click()

@@ -42,7 +42,7 @@ from services.docs.web.auth import (
     check_same_origin,
     resolve_viewer,
 )
-from services.docs.web.forms import day, text, values
+from services.docs.web.forms import day, moment, text, values
 from services.docs.web.frame import frame_of, page
 from services.docs.web.upstream import Caller, Upstream
 
@@ -202,14 +202,13 @@ def _day(form: dict[str, Any], name: str, *, default: dt.date | None = None) -> 
 
 
 def _instant(form: dict[str, Any], name: str) -> str:
-    """A `datetime-local` field, read as Vietnam time (the pages show times in it)."""
-    raw = text(form, name)
-    try:
-        return dt.datetime.fromisoformat(raw).replace(tzinfo=VIETNAM).isoformat()
-    except ValueError as exc:
+    """A time field (`forms.moment`), read as Vietnam time (the pages show times in it)."""
+    value = moment(text(form, name))
+    if value is None:
         raise InvalidInput(
             "Hãy nhập thời điểm bắt đầu và kết thúc.", "Enter when it starts and ends."
-        ) from exc
+        )
+    return value.replace(tzinfo=VIETNAM).isoformat()
 
 
 def _confirmed(form: dict[str, Any]) -> None:
@@ -792,8 +791,8 @@ class AdminPages(Controller):
             # has left the agency since.
             names={m.person_id: m.full_name for m in colleagues},
             me=me,
-            starts=start.isoformat(timespec="minutes"),
-            ends=(start + dt.timedelta(days=7)).isoformat(timespec="minutes"),
+            starts=start,
+            ends=start + dt.timedelta(days=7),
         )
 
     @staticmethod

@@ -65,6 +65,30 @@ def day(raw: str) -> dt.date | None:
     )
 
 
+# A day (as `day` reads it), then hours and minutes on a 24-hour clock: 02/11/2026 08:00.
+_DAY_AND_TIME = re.compile(r"(\S+)[ T](\d{1,2}):(\d{2})")
+
+
+def moment(raw: str) -> dt.datetime | None:
+    """A time typed on the pages, day first then hours:minutes (or in ISO form, as a browser's
+    picker sends it); naive, to be read in the zone the pages show times in; empty is None."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if match := _DAY_AND_TIME.fullmatch(raw):
+        try:
+            on = day(match[1])
+            if on is not None:
+                return dt.datetime.combine(on, dt.time(int(match[2]), int(match[3])))
+        except (InvalidInput, ValueError):
+            pass
+    raise InvalidInput(
+        f"Thời điểm «{raw}» không hợp lệ: hãy nhập ngày/tháng/năm giờ:phút, "
+        "ví dụ 02/11/2026 08:00.",
+        f"Not a valid time: {raw!r}; enter day/month/year hours:minutes, e.g. 02/11/2026 08:00.",
+    )
+
+
 _DATE_FIELDS: dict[type[Any], frozenset[str]] = {}
 
 

@@ -94,6 +94,11 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Day, month, year, e.g. 02/11/2026",
     ),
     "choose_date": ("Chọn ngày trên lịch", "Pick the date on a calendar"),
+    "time_format": ("ngày/tháng/năm giờ:phút", "dd/mm/yyyy hh:mm"),
+    "time_hint": (
+        "Nhập ngày/tháng/năm rồi giờ:phút (24 giờ), ví dụ 02/11/2026 08:00",
+        "Day/month/year then hours:minutes (24-hour), e.g. 02/11/2026 08:00",
+    ),
     "state": ("Trạng thái", "State"),
     "source": ("Hình thức nhận", "Received as"),
     "files": ("Tệp", "Files"),

@@ -2,24 +2,29 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("scripted");
-  // A date field (typed day first) gets a calendar: the browser's picker, whose answer is
-  // written back day first.
+  // A date field (typed day first, hours:minutes after it when it holds a time) gets a
+  // calendar: the browser's picker, whose answer is written back day first.
   function pad(value) { return value.length === 1 ? "0" + value : value; }
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button[data-calendar]") : null;
     if (!button) { return; }
     var field = button.parentElement.querySelector("input[data-date]");
     var picker = button.parentElement.querySelector("input.date-picker");
-    var typed = /^(\d{1,2})[\/.\-](\d{1,2})[\/.\-](\d{4})$/.exec(field.value.trim());
-    picker.value = typed ? typed[3] + "-" + pad(typed[2]) + "-" + pad(typed[1]) : "";
+    var typed = /^(\d{1,2})[\/.\-](\d{1,2})[\/.\-](\d{4})(?: (\d{1,2}):(\d{2}))?$/.exec(field.value.trim());
+    var iso = typed ? typed[3] + "-" + pad(typed[2]) + "-" + pad(typed[1]) : "";
+    if (iso && picker.type === "datetime-local") {
+      iso += "T" + (typed[4] ? pad(typed[4]) + ":" + typed[5] : "08:00");
+    }
+    picker.value = iso;
     try { picker.showPicker(); } catch (error) { field.focus(); }
   });
   document.addEventListener("change", function (event) {
     var picker = event.target;
     if (!picker.matches || !picker.matches("input.date-picker") || !picker.value) { return; }
-    var parts = picker.value.split("-");
+    var chosen = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}:\d{2}))?/.exec(picker.value);
+    if (!chosen) { return; }
     var field = picker.parentElement.querySelector("input[data-date]");
-    field.value = parts[2] + "/" + parts[1] + "/" + parts[0];
+    field.value = chosen[3] + "/" + chosen[2] + "/" + chosen[1] + (chosen[4] ? " " + chosen[4] : "");
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
   // Failed requests show their page (a clear message in Vietnamese), not nothing.
