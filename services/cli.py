@@ -108,6 +108,7 @@ async def _seed_signing(data: dict[str, object]) -> int:
 def relay(service: str) -> None:
     from redis.asyncio import Redis
 
+    from services.common import heartbeat
     from services.common.db import Database
     from services.common.outbox import OutboxRelay
 
@@ -122,7 +123,9 @@ def relay(service: str) -> None:
         db = Database.from_url(settings.relay_database_url, pool_size=2)
         redis = Redis.from_url(settings.redis_url)
         try:
-            await OutboxRelay(db, redis, tables.outbox).run(stop)
+            await asyncio.gather(
+                OutboxRelay(db, redis, tables.outbox).run(stop), heartbeat.keep(stop)
+            )
         finally:
             await redis.aclose()
             await db.dispose()
@@ -133,6 +136,7 @@ def relay(service: str) -> None:
 def consume(service: str) -> None:
     from redis.asyncio import Redis
 
+    from services.common import heartbeat
     from services.common.db import Database
     from services.common.outbox import EventConsumer
     from services.common.telemetry import instrument_engine
@@ -161,7 +165,8 @@ def consume(service: str) -> None:
                         handler=handler,
                     ).run(stop)
                     for group, topics, handler in consumers
-                )
+                ),
+                heartbeat.keep(stop),
             )
         finally:
             await redis.aclose()

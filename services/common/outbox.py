@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.common import heartbeat
 from services.common.db import Database
 from services.common.telemetry import Readings, continued, trace_carrier, untraced
 
@@ -273,6 +274,7 @@ class OutboxRelay:
         with untraced():
             measured_at = -MEASURE_SECONDS
             while not stop.is_set():
+                heartbeat.beat(f"relay {self._figures['outbox']}")
                 if time.monotonic() - measured_at >= MEASURE_SECONDS:
                     measured_at = time.monotonic()
                     await self._measure_quietly()
@@ -496,6 +498,7 @@ class EventConsumer:
             await self.ensure_groups()
             measured_at = -MEASURE_SECONDS
             while not stop.is_set():
+                heartbeat.beat(f"consumer {self._group}")
                 if time.monotonic() - measured_at >= MEASURE_SECONDS:
                     measured_at = time.monotonic()
                     await self._measure_quietly()

@@ -25,6 +25,7 @@ from opentelemetry import metrics, trace
 from saq import CronJob, Queue, Worker
 from saq.queue.redis import RedisQueue
 
+from services.common import heartbeat
 from services.common.db import Database
 from services.common.settings import ServiceSettings
 from services.common.telemetry import (
@@ -165,7 +166,9 @@ async def _measure_quietly(queue: Queue) -> None:
 
 
 async def _measure_forever(queue: Queue) -> None:
+    # The worker's heartbeat: its event loop turns and reaches Redis (saq's own loops are saq's).
     while True:
+        heartbeat.beat(f"worker {queue.name}")
         await _measure_quietly(queue)
         await asyncio.sleep(MEASURE_SECONDS)
 
@@ -199,13 +202,17 @@ def make_worker(
         return wrapped(entry)
 
     measuring: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["db"] = db
         ctx["settings"] = settings
         measuring.append(asyncio.create_task(_measure_forever(queue)))
+        if not burst:  # a one-off run has no probe to answer
+            measuring.append(asyncio.create_task(heartbeat.keep(stopping)))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        stopping.set()
         for task in measuring:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -266,6 +266,12 @@ async def test_one_trace_from_the_request_to_the_job_and_the_metrics_arrive(
         await jobs_settle(interchange_queue, f"send:{UBND}")
         await run_job(interchange_queue, "report_backlog")
         await run_job(docs_queue, "deadline_reminders")
+        background = ("interchange-consumer", "docs-relay", "interchange-worker", "docs-worker")
+
+        async def heartbeats_touched() -> bool:
+            return all(stack.heartbeat(name).exists() for name in background)
+
+        await eventually(heartbeats_touched, "every background process touching its heartbeat")
 
         # Stopped in the order work flows, each once the one before has nothing left for it,
         # so the last figures each exports are final.

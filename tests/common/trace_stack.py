@@ -373,11 +373,16 @@ class Stack:
                 "QLVB_INTERCHANGE_IDENTITY_URL": self.url("identity"),
                 "QLVB_INTERCHANGE_STORAGE_URL": self.url("storage"),
                 "PYTHONUNBUFFERED": "1",
+                # A background process touches it while its loops turn (the pod's liveness).
+                "QLVB_HEARTBEAT_FILE": str(self.heartbeat(instance)),
             }
         )
         for service, port in self.ports.items():
             env[f"QLVB_{service.upper()}_PORT"] = str(port)
         return env
+
+    def heartbeat(self, instance: str) -> Path:
+        return self.log_dir / f"{instance}.heartbeat"
 
     def start(self, instance: str, *command: str) -> Process:
         process = Process(

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 import yaml
 
+from services.common import heartbeat
 from tests.deploy.chart import (
     CASES,
     CHART,
@@ -35,6 +36,10 @@ def test_every_values_file_is_rendered_by_the_tests() -> None:
     rendered = {v for values in CASES.values() for v in values if not v.startswith("--")}
     assert set(VALUES_FILES) <= rendered
     assert {"values.yaml", "values-dev.yaml", "values-production.yaml"} <= set(VALUES_FILES)
+
+
+# Where the processes touch their heartbeat unless told otherwise: what the probes must read.
+HEARTBEAT = heartbeat.DEFAULT_HEARTBEAT_FILE
 
 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
@@ -123,7 +128,15 @@ def test_every_deployment_container_has_liveness_and_readiness_probes(case: str)
                 assert container["readinessProbe"]["httpGet"]["path"] == "/ready", name
                 assert container["startupProbe"]["httpGet"]["path"] == "/health", name
             else:
-                assert container["livenessProbe"]["exec"]["command"], name
+                # Background processes answer with their heartbeat file (services/common/heartbeat).
+                assert container["startupProbe"]["exec"]["command"] == [
+                    "test",
+                    "-f",
+                    HEARTBEAT,
+                ], name
+                live = " ".join(container["livenessProbe"]["exec"]["command"])
+                assert f"stat -c %Y {HEARTBEAT}" in live, name
+                assert live.endswith(" -lt 30"), name
 
 
 @pytest.mark.parametrize("case", CASES)
