@@ -4,6 +4,8 @@ request from another site, bad form input, another agency's document."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 import uuid
 from collections.abc import Callable
 
@@ -119,3 +121,18 @@ def test_a_day_chosen_on_the_calendar_is_written_day_first(
     # What the browser's picker does when a day is chosen: the hidden date field changes.
     calendar.locator("input.date-picker").fill("2026-12-24")
     expect(field).to_have_value("24/12/2026")
+
+
+def test_static_files_are_addressed_by_their_version_and_kept_a_year(
+    people: Callable[[str], Person], gateway_http: httpx.Client
+) -> None:
+    home = people("vanthu").http.get("/")
+    links = re.findall(r'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{12})"', home.text)
+    assert {path for path, _ in links} >= {"/static/qlvb.css", "/static/qlvb.js"}
+    for path, version in links:
+        answer = gateway_http.get(f"{path}?v={version}")  # no session needed
+        assert answer.status_code == 200, path
+        assert hashlib.sha256(answer.content).hexdigest()[:12] == version, path
+        cache = answer.headers["cache-control"]
+        assert "max-age=31536000" in cache, path
+        assert "immutable" in cache, path

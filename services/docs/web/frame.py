@@ -3,13 +3,14 @@ failure looks like in a browser (a page or a fragment in Vietnamese, never JSON)
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -36,7 +37,28 @@ from services.docs.web.auth import (
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/static"
+# A static file's address carries its version, so that browsers may keep each address for a
+# year and still fetch the new file the first page after a deploy links to.
+STATIC_MAX_AGE = 365 * 24 * 3600
 logger = logging.getLogger("qlvb.docs.web")
+
+
+def _versions(directory: Path) -> dict[str, str]:
+    """Each static file's version: the start of its SHA-256 (read once: the files ship with
+    the image)."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(directory.iterdir())
+        if path.is_file()
+    }
+
+
+STATIC_VERSIONS = _versions(HERE / "static")
+
+
+def static_url(name: str) -> str:
+    """The address of a static file, its version included."""
+    return f"{STATIC_PREFIX}/{name}?v={STATIC_VERSIONS[name]}"
 
 
 def doc_type_name(code: str | None) -> str:
@@ -48,7 +70,7 @@ def doc_type_name(code: str | None) -> str:
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
-        engine.engine.globals["static"] = lambda name: f"{STATIC_PREFIX}/{name}"
+        engine.engine.globals["static"] = static_url
         # A document type by its name (Công văn, Quyết định), not its code.
         engine.engine.globals["doc_type_name"] = doc_type_name
 
@@ -219,6 +241,9 @@ def web_router(handlers: list[ControllerRouterHandler]) -> Router:
                 directories=[HERE / "static"],
                 opt={"exclude_from_auth": True},
                 include_in_schema=False,
+                cache_control=CacheControlHeader(
+                    max_age=STATIC_MAX_AGE, public=True, immutable=True
+                ),
             ),
         ],
         dependencies={"viewer": Provide(provide_viewer)},
