@@ -42,15 +42,18 @@ start() {
       echo $! >"$run/service-$s.pid"
     fi
     if ! alive "$run/relay-$s.pid"; then
-      setsid nohup "$repo/.venv/bin/qlvb" relay "$s" >"$logs/relay-$s.log" 2>&1 &
+      QLVB_HEARTBEAT_FILE="$run/relay-$s.heartbeat" \
+        setsid nohup "$repo/.venv/bin/qlvb" relay "$s" >"$logs/relay-$s.log" 2>&1 &
       echo $! >"$run/relay-$s.pid"
     fi
     if [ -f "$repo/services/$s/consumers.py" ] && ! alive "$run/consumer-$s.pid"; then
-      setsid nohup "$repo/.venv/bin/qlvb" consume "$s" >"$logs/consumer-$s.log" 2>&1 &
+      QLVB_HEARTBEAT_FILE="$run/consumer-$s.heartbeat" \
+        setsid nohup "$repo/.venv/bin/qlvb" consume "$s" >"$logs/consumer-$s.log" 2>&1 &
       echo $! >"$run/consumer-$s.pid"
     fi
     if ! alive "$run/worker-$s.pid"; then
-      setsid nohup "$repo/.venv/bin/qlvb" worker "$s" >"$logs/worker-$s.log" 2>&1 &
+      QLVB_HEARTBEAT_FILE="$run/worker-$s.heartbeat" \
+        setsid nohup "$repo/.venv/bin/qlvb" worker "$s" >"$logs/worker-$s.log" 2>&1 &
       echo $! >"$run/worker-$s.pid"
     fi
   done
