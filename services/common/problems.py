@@ -200,6 +200,15 @@ def unexpected_error_response(request: Request[Any, Any, Any], exc: Exception) -
                 "The database is temporarily unreachable; try again later.",
             ),
         )
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        # msgspec refuses JSON nested deeper than it decodes with a RecursionError, not a
+        # DecodeError, and Litestar lets it through: a body such as [[[[...]]]] is the caller's.
+        return problem_response(
+            request,
+            InvalidInput(
+                "Dữ liệu JSON gửi lên lồng nhau quá sâu.", "The JSON body is nested too deeply."
+            ),
+        )
     # The caller learns nothing of the internals; the log carries the trace id to find them.
     logger.exception("unhandled_error", extra={"path": request.url.path})
     code, title_vi, title_en = _LITESTAR_PROBLEMS[500]

@@ -20,6 +20,7 @@ from services.interchange.app import create_app
 from services.interchange.connectors.secrets import SecretBox, SecretUnreadable
 from services.interchange.edxml import build_document
 from services.interchange.tables import connector, dead_letter, outgoing
+from tests.bad_input import Findings, sweep
 from tests.interchange.conftest import ServedSimulator
 from tests.interchange.foreign import document
 from tests.interchange.platforms import Tenant, rounds
@@ -100,6 +101,23 @@ async def test_an_operator_sets_up_a_connector_whose_secret_never_comes_back(
     )
     assert changed.json()["enabled"] is False
     assert changed.json()["system_id"] == system.system_id  # the rest kept
+
+
+async def test_an_operator_polls_an_agency_now_and_only_one_with_a_connector(
+    province: Provinces, api: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    connected, unconnected = await province.agencies(province.a, "Sở Nội vụ", "Sở Y tế")
+    async with province.a.runtime.ctx.db.transaction(unconnected.id) as conn:
+        await conn.execute(connector.delete())
+
+    polled = await api.post(f"/api/v1/connectors/{connected.id}/poll", headers=operator)
+    without = await api.post(f"/api/v1/connectors/{unconnected.id}/poll", headers=operator)
+    unknown = await api.post(f"/api/v1/connectors/{uuid.uuid4()}/poll", headers=operator)
+
+    assert polled.status_code == 202, polled.text
+    for refused in (without, unknown):
+        assert refused.status_code == 404, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_connectors_are_for_operators_and_need_credentials_to_start(
@@ -224,3 +242,16 @@ def test_secrets_survive_a_key_rotation() -> None:
     assert SecretBox([new]).decrypt(rotated) == "bí-mật-hệ-thống"
     with pytest.raises(SecretUnreadable):
         SecretBox([new]).decrypt(token)
+
+
+@pytest.mark.parametrize("who", ["operator", "clerk"])
+async def test_no_bad_input_gets_a_server_error(
+    api: httpx.AsyncClient, who: str, request: pytest.FixtureRequest
+) -> None:
+    """The whole interchange API given bad input: a 4xx problem every time
+    (tests/bad_input.py)."""
+    findings = Findings()
+    app = api._transport.app  # type: ignore[attr-defined]
+    await sweep(api, app, request.getfixturevalue(who), findings)
+    assert findings.refused_as_input > 50  # past authentication, to the operations' own checks
+    assert findings.failures == [], "\n".join(findings.failures[:40])

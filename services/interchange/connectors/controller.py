@@ -103,7 +103,7 @@ class ConnectorController(Controller):
     async def poll_now(
         self, interchange: NamedDependency[Interchange], agency_id: FromPath[uuid.UUID]
     ) -> None:
-        await interchange.ctx.jobs.poll(agency_id)
+        await service.poll_now(interchange.ctx, agency_id)
 
     @get(
         "/connector",

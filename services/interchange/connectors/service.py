@@ -232,6 +232,14 @@ async def read(ctx: Context, tenant_id: uuid.UUID) -> ConnectorView:
         return await _view(conn, row)
 
 
+async def poll_now(ctx: Context, tenant_id: uuid.UUID) -> None:
+    """Ask a worker to poll the agency's mailbox now; an agency without a connector has none."""
+    async with ctx.db.transaction(tenant_id, read_only=True) as conn:
+        if await load(conn, tenant_id) is None:
+            raise _no_connector()
+    await ctx.jobs.poll(tenant_id)
+
+
 async def list_all(ctx: Context) -> list[ConnectorView]:
     """Every agency's connector and health (operators; the relay role reads past RLS)."""
     if ctx.platform_db is None:
