@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from litestar.params import QueryParameter
 
 PROBLEM = "application/problem+json"
 # What a query parameter may be given by a careless client or a hostile one.
@@ -42,6 +43,9 @@ JUNK_BODIES: list[tuple[str, bytes]] = [
     ("application/json", b"[" * 5000 + b"]" * 5000),
     ("application/json", json.dumps(["x" * 200_000]).encode()),
     ("text/plain", b"not json at all"),
+    ("application/x-www-form-urlencoded", b""),
+    ("application/x-www-form-urlencoded", b"%%%=&&=%ZZ&a=" + b"x" * 100_000),
+    ("multipart/form-data; boundary=nothing", b"--nothing\r\nbroken"),
 ]
 
 
@@ -56,6 +60,8 @@ class Operation:
 
 @dataclass
 class Findings:
+    # Pages answer a refusal with an HTML page in Vietnamese, the APIs with a problem document.
+    pages: bool = False
     failures: list[str] = field(default_factory=list)
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
@@ -74,6 +80,8 @@ class Findings:
         where = f"{operation.method} {operation.path} [{what}] -> {response.status_code}"
         if response.status_code >= 500:
             self.failures.append(f"{where}: {response.text[:300]}")
+        elif self.pages:
+            return
         elif response.status_code < 300 and operation.method != "GET":
             # A list may match nothing for junk words; a change must not happen on junk.
             self.failures.append(f"{where}: bad input accepted: {response.text[:300]}")
@@ -111,6 +119,32 @@ def operations(app: Any, prefix: str = "/api/") -> list[Operation]:
     return found
 
 
+_TEMPLATE = re.compile(r"\{(\w+):(\w+)\}")
+_SKIPPED_PAGES = ("/api/", "/static", "/schema", "/health", "/ready", "/auth/")
+
+
+def page_operations(app: Any) -> list[Operation]:
+    """The web pages of `app` (forms and links, not in its OpenAPI document), from its routes
+    and their handlers' query parameters."""
+    found = []
+    for route in app.routes:
+        if route.path.startswith(_SKIPPED_PAGES):
+            continue
+        path = _TEMPLATE.sub(r"{\1}", route.path)
+        kinds = {
+            name: {"int": "integer"}.get(kind, kind) for name, kind in _TEMPLATE.findall(route.path)
+        }
+        for handler in getattr(route, "route_handlers", []):
+            query = tuple(
+                getattr(definition.kwarg_definition, "query", None) or name
+                for name, definition in handler.parsed_fn_signature.parameters.items()
+                if isinstance(definition.kwarg_definition, QueryParameter)
+            )
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append(Operation(method, path, kinds, query, method != "GET"))
+    return found
+
+
 def _fill(operation: Operation, value_of: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: value_of[m.group(1)], operation.path)
 
@@ -145,6 +179,19 @@ def _json_body(operation: Operation, body: bytes) -> dict[str, Any]:
     if not operation.has_body:
         return {}
     return {"content": body, "headers": {"content-type": "application/json"}}
+
+
+def sweep_pages(
+    client: httpx.Client, app: Any, headers: dict[str, str], findings: Findings
+) -> None:
+    """Send every bad request of every page of `app` through a person's own browser session."""
+    for operation in page_operations(app):
+        for what, arguments in requests_for(operation):
+            extra = arguments.pop("headers", {})
+            response = client.request(
+                operation.method, headers={**headers, **extra}, follow_redirects=False, **arguments
+            )
+            findings.check(operation, what, response)
 
 
 async def sweep(

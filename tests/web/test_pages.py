@@ -3,15 +3,19 @@ request from another site, bad form input, another agency's document."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import re
+import threading
 import uuid
 from collections.abc import Callable
 
 import httpx
 from playwright.sync_api import expect
 
+from services.docs.app import create_app as create_docs
+from tests.bad_input import Findings, sweep_pages
 from tests.web.conftest import Person
 
 
@@ -136,3 +140,21 @@ def test_static_files_are_addressed_by_their_version_and_kept_a_year(
         cache = answer.headers["cache-control"]
         assert "max-age=31536000" in cache, path
         assert "immutable" in cache, path
+
+
+def test_no_bad_input_to_a_page_gets_a_server_error(people: Callable[[str], Person]) -> None:
+    """Every page and form of the docs service given malformed and unknown ids, junk query
+    values and broken form bodies, as a clerk and as a leader: a page that says what is wrong,
+    never a server error (tests/bad_input.py)."""
+    app = create_docs()
+    try:
+        for username in ("vanthu", "chutich"):
+            findings = Findings(pages=True)
+            sweep_pages(people(username).http, app, {"Sec-Fetch-Site": "same-origin"}, findings)
+            assert findings.refused_as_input > 200, findings.statuses
+            assert findings.failures == [], "\n".join(findings.failures[:40])
+    finally:
+        # Playwright's loop runs in this thread; the app's (unused) resources close in another.
+        closing = threading.Thread(target=asyncio.run, args=(app.state["resources"].close(),))
+        closing.start()
+        closing.join()
