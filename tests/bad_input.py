@@ -120,15 +120,15 @@ def operations(app: Any, prefix: str = "/api/") -> list[Operation]:
 
 
 _TEMPLATE = re.compile(r"\{(\w+):(\w+)\}")
-_SKIPPED_PAGES = ("/api/", "/static", "/schema", "/health", "/ready", "/auth/")
+_NOT_PAGES = ("/api/", "/static", "/schema", "/health", "/ready")
 
 
-def page_operations(app: Any) -> list[Operation]:
-    """The web pages of `app` (forms and links, not in its OpenAPI document), from its routes
-    and their handlers' query parameters."""
+def page_operations(app: Any, under: str = "/") -> list[Operation]:
+    """The web pages of `app` under `under` (forms and links, not in its OpenAPI document),
+    from its routes and their handlers' query parameters."""
     found = []
     for route in app.routes:
-        if route.path.startswith(_SKIPPED_PAGES):
+        if route.path.startswith(_NOT_PAGES) or not route.path.startswith(under):
             continue
         path = _TEMPLATE.sub(r"{\1}", route.path)
         kinds = {
@@ -182,10 +182,10 @@ def _json_body(operation: Operation, body: bytes) -> dict[str, Any]:
 
 
 def sweep_pages(
-    client: httpx.Client, app: Any, headers: dict[str, str], findings: Findings
+    client: httpx.Client, pages: list[Operation], headers: dict[str, str], findings: Findings
 ) -> None:
-    """Send every bad request of every page of `app` through a person's own browser session."""
-    for operation in page_operations(app):
+    """Send every bad request of every page through a person's own browser session."""
+    for operation in pages:
         for what, arguments in requests_for(operation):
             extra = arguments.pop("headers", {})
             response = client.request(
@@ -195,10 +195,13 @@ def sweep_pages(
 
 
 async def sweep(
-    client: httpx.AsyncClient, app: Any, headers: dict[str, str], findings: Findings
+    client: httpx.AsyncClient,
+    targets: list[Operation],
+    headers: dict[str, str],
+    findings: Findings,
 ) -> None:
-    """Send every bad request of every operation of `app` through `client` as `headers`."""
-    for operation in operations(app):
+    """Send every bad request of every operation through `client` as `headers`."""
+    for operation in targets:
         for what, arguments in requests_for(operation):
             extra = arguments.pop("headers", {})
             response = await client.request(

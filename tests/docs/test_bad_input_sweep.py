@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bad_input import Findings, sweep
+from tests.bad_input import Findings, operations, sweep
 from tests.docs.conftest import Docs
 
 
@@ -12,6 +12,6 @@ from tests.docs.conftest import Docs
 async def test_no_bad_input_gets_a_server_error(docs: Docs, username: str) -> None:
     findings = Findings()
     app = docs.client._transport.app  # type: ignore[attr-defined]
-    await sweep(docs.client, app, docs.as_(username), findings)
+    await sweep(docs.client, operations(app), docs.as_(username), findings)
     assert findings.refused_as_input > 500  # past authentication, to the operations' own checks
     assert findings.failures == [], "\n".join(findings.failures[:40])

@@ -20,7 +20,7 @@ from services.interchange.app import create_app
 from services.interchange.connectors.secrets import SecretBox, SecretUnreadable
 from services.interchange.edxml import build_document
 from services.interchange.tables import connector, dead_letter, outgoing
-from tests.bad_input import Findings, sweep
+from tests.bad_input import Findings, operations, sweep
 from tests.interchange.conftest import ServedSimulator
 from tests.interchange.foreign import document
 from tests.interchange.platforms import Tenant, rounds
@@ -252,6 +252,6 @@ async def test_no_bad_input_gets_a_server_error(
     (tests/bad_input.py)."""
     findings = Findings()
     app = api._transport.app  # type: ignore[attr-defined]
-    await sweep(api, app, request.getfixturevalue(who), findings)
+    await sweep(api, operations(app), request.getfixturevalue(who), findings)
     assert findings.refused_as_input > 50  # past authentication, to the operations' own checks
     assert findings.failures == [], "\n".join(findings.failures[:40])

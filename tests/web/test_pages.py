@@ -15,7 +15,7 @@ import httpx
 from playwright.sync_api import expect
 
 from services.docs.app import create_app as create_docs
-from tests.bad_input import Findings, sweep_pages
+from tests.bad_input import Findings, page_operations, sweep_pages
 from tests.web.conftest import Person
 
 
@@ -147,10 +147,11 @@ def test_no_bad_input_to_a_page_gets_a_server_error(people: Callable[[str], Pers
     values and broken form bodies, as a clerk and as a leader: a page that says what is wrong,
     never a server error (tests/bad_input.py)."""
     app = create_docs()
+    pages = page_operations(app)
     try:
         for username in ("vanthu", "chutich"):
             findings = Findings(pages=True)
-            sweep_pages(people(username).http, app, {"Sec-Fetch-Site": "same-origin"}, findings)
+            sweep_pages(people(username).http, pages, {"Sec-Fetch-Site": "same-origin"}, findings)
             assert findings.refused_as_input > 200, findings.statuses
             assert findings.failures == [], "\n".join(findings.failures[:40])
     finally:
