@@ -77,9 +77,13 @@
       bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
     }
   });
+  // After a new page comes in, focus moves to its main part (screen readers read it), unless
+  // the person is already in one of its fields: typing must not lose its field.
   document.addEventListener("htmx:afterSettle", function () {
     document.body.classList.remove("busy");
     var main = document.getElementById("main");
-    if (main) { main.focus({ preventScroll: true }); }
+    var active = document.activeElement;
+    var typing = active && active.matches && active.matches("input, textarea, select");
+    if (main && !typing) { main.focus({ preventScroll: true }); }
   });
 })();
