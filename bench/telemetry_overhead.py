@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import get
+from litestar import Request, get
 from opentelemetry import metrics, trace
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -51,7 +51,7 @@ from bench.common import (
     warm_up,
 )
 from services.common.app_factory import Resources, build_app
-from services.common.auth.guards import requires_agency
+from services.common.auth.guards import requires_agency, tenant_of
 from services.common.db import Database
 
 NAME = "telemetry_overhead"
@@ -76,8 +76,8 @@ class DepartmentRow(msgspec.Struct):
 
 
 @get(PATH, guards=[requires_agency], name="bench-departments")
-async def departments(db: Database, tenant_id: uuid.UUID) -> list[DepartmentRow]:
-    async with db.transaction(tenant_id, read_only=True) as conn:
+async def departments(db: Database, request: Request[Any, Any, Any]) -> list[DepartmentRow]:
+    async with db.transaction(tenant_of(request), read_only=True) as conn:
         rows = (await conn.execute(TENANT_READ)).all()
     return [DepartmentRow(row.id, row.short_name) for row in rows]
 
