@@ -16,7 +16,6 @@ transaction helper."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import os
@@ -67,8 +66,8 @@ def _bare_app(pool: Any, principal: Any) -> Any:
     from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
     from services.common.db import driver_call
-    from services.docs.incoming.schemas import DocumentSummary, Page
-    from services.docs.incoming.service import FINISHED, list_query
+    from services.docs.incoming.schemas import Page
+    from services.docs.incoming.service import list_query, listed_summary, today
 
     dialect = PGDialect_asyncpg()
 
@@ -82,19 +81,8 @@ def _bare_app(pool: Any, principal: Any) -> Any:
             await conn.execute(f"BEGIN READ ONLY; SET LOCAL app.tenant_id = '{agency}'")
             rows = await conn.fetch(sql, *arguments)
             await conn.execute("COMMIT")
-        on = dt.date.today()
-        return Page(
-            items=[
-                DocumentSummary(
-                    *row,
-                    overdue=row["due_on"] is not None
-                    and row["due_on"] < on
-                    and row["state"] not in FINISHED,
-                )
-                for row in rows[:50]
-            ],
-            next_cursor=None,
-        )
+        on = today()
+        return Page(items=[listed_summary(row, on) for row in rows[:50]], next_cursor=None)
 
     return Litestar([page], signature_namespace={"Page": Page, "uuid": uuid})
 
